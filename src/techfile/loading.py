@@ -1,0 +1,103 @@
+"""load → validate → resolve: from a project folder to the typed project and its diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from techfile.diagnostics import Diagnostic, Severity, finding, sort_diagnostics
+from techfile.project import Project
+from techfile.resolve import resolve_project
+from techfile.sources.discovery import SourceFile, discover_sources
+from techfile.sources.kinds import PROJECT_FILE
+from techfile.sources.yaml_source import SourceDocument, load_yaml_source
+from techfile.validation import files, lint, references
+from techfile.validation.schema import check_schema
+
+SCHEMA_VERSIONS = ("1",)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """The resolved project (complete only when there are no errors) and every finding, sorted."""
+
+    project: Project
+    diagnostics: list[Diagnostic]
+    source_files: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+
+def load_project(path: str | Path) -> LoadResult:
+    """Load, validate and resolve the project in folder `path`, reporting all problems in one pass."""
+    root = Path(path)
+    diagnostics: list[Diagnostic] = []
+    if not (root / PROJECT_FILE).is_file():
+        diagnostics.append(finding("TF001", PROJECT_FILE, 1, 1,
+                                      f"no {PROJECT_FILE} in {root.as_posix()!r}: not a techfile project",
+                                      "Point techfile at a project folder, or create one with `techfile init`."))
+        return LoadResult(resolve_project(root, [])[0], diagnostics)
+
+    found, missing = discover_sources(root)
+    for kind in missing:
+        diagnostics.append(finding("TF003", kind.location, 1, 1, f"missing {kind.label} file {kind.location}",
+                                      f"Create {kind.location}; its schema is schemas/{kind.schema_file} (`techfile schema`)."))
+    loaded = _load_documents(root, found, diagnostics)
+    if _refuses_schema_version(loaded, diagnostics):
+        return LoadResult(resolve_project(root, [])[0], sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
+
+    valid: list[tuple[str, SourceDocument]] = []
+    for source, document in loaded:
+        schema_findings = check_schema(source.kind, document)
+        diagnostics.extend(schema_findings)
+        if not schema_findings:
+            valid.append((source.kind.name, document))
+
+    documents = [(source.kind.name, document) for source, document in loaded]
+    index, duplicate_ids = references.index_entities(documents)
+    diagnostics.extend(duplicate_ids)
+    for source, document in loaded:
+        diagnostics.extend(references.check_references(source.kind.name, document, index))
+        diagnostics.extend(files.check_file_references(source.kind.name, document, root))
+        diagnostics.extend(lint.check_file_names(source.kind.name, source.kind.folder, document))
+    diagnostics.extend(lint.check_unused_evidence(documents, index))
+
+    project, resolve_findings = resolve_project(root, valid)
+    diagnostics.extend(resolve_findings)
+    return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
+
+
+def _load_documents(root: Path, found: list[SourceFile], diagnostics: list[Diagnostic]) -> list[tuple[SourceFile, SourceDocument]]:
+    loaded = []
+    for source in found:
+        if not source.path.resolve().is_relative_to(root.resolve()):
+            diagnostics.append(finding("TF402", source.relpath, 1, 1,
+                                          "source file is a symlink that points outside the project folder",
+                                          "Keep source files inside the project; copy the file instead of linking it."))
+            continue
+        document, findings = load_yaml_source(source.path, source.relpath)
+        diagnostics.extend(findings)
+        if document is not None:
+            loaded.append((source, document))
+    return loaded
+
+
+def _refuses_schema_version(loaded: list[tuple[SourceFile, SourceDocument]], diagnostics: list[Diagnostic]) -> bool:
+    """An unknown schema_version stops the run: the other files may follow another source model."""
+    for source, document in loaded:
+        if source.kind.name != "project" or "schema_version" not in document.data:
+            continue
+        version = document.data["schema_version"]
+        if str(version) not in SCHEMA_VERSIONS:
+            known = ", ".join(f'"{v}"' for v in SCHEMA_VERSIONS)
+            diagnostics.append(document.finding(
+                "TF002", ("schema_version",), f"unknown schema_version {version!r}; this techfile reads {known}",
+                'Write `schema_version: "1"` (quoted), or upgrade techfile if the project was made by a newer one.'))
+            return True
+    return False

@@ -1,0 +1,702 @@
+"""The resolved project: one typed value built once from the validated sources, read by every document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+Scalar = Union[str, int, float, bool]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an entity or value is written: project-relative path, 1-based line and column."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Prose:
+    """Markdown text, written inline or kept in a `.md` file of the project (`file` names it)."""
+
+    text: str
+    file: str | None = None
+
+
+# --- project settings (techfile.yaml) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthorisedRepresentative:
+    name: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    address: str
+    contact: str
+    registration_number: str | None = None
+    authorised_representative: AuthorisedRepresentative | None = None
+
+
+@dataclass(frozen=True)
+class Outputs:
+    site: bool = True
+    pdf: bool = True
+    documents: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DocumentControl:
+    owner: str
+    approver: str
+    version: str
+    date: str
+    status: str
+    confidentiality: str | None = None
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Branding:
+    name: str | None = None
+    logo: str | None = None
+    primary_color: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    schema_version: str
+    id: str
+    title: str
+    provider: Provider
+    frameworks: list[str]
+    document_control: DocumentControl
+    role: str = "provider"
+    soc2_categories: list[str] = field(default_factory=list)
+    outputs: Outputs = field(default_factory=Outputs)
+    branding: Branding = field(default_factory=Branding)
+    location: Location = Location("techfile.yaml")
+
+
+# --- system -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviousVersion:
+    version: str
+    relation: str
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class NamedDescription:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class UserGroup:
+    role: str
+    description: str
+    required_competence: str | None = None
+
+
+@dataclass(frozen=True)
+class MarketForm:
+    form: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SoftwareComponent:
+    name: str
+    version: str
+    role: str
+    update_requirements: str | None = None
+
+
+@dataclass(frozen=True)
+class Interaction:
+    with_: str
+    description: str
+
+
+@dataclass(frozen=True)
+class NotifiedBody:
+    name: str
+    number: str
+
+
+@dataclass(frozen=True)
+class AnnexIProduct:
+    applies: bool
+    legislation: str | None = None
+    product: str | None = None
+    third_party_assessment: bool | None = None
+    notified_body: NotifiedBody | None = None
+
+
+@dataclass(frozen=True)
+class AnnexIIIUse:
+    applies: bool
+    use_case: str | None = None
+    rationale: str | None = None
+
+
+@dataclass(frozen=True)
+class ProhibitedPracticesScreening:
+    screened: bool
+    practices_found: list[str]
+    date: str | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Derogation:
+    claimed: bool
+    condition: str | None = None
+    profiling: bool | None = None
+    justification: str | None = None
+
+
+@dataclass(frozen=True)
+class TransparencyFacts:
+    interacts_with_persons: bool
+    synthetic_content: bool
+    emotion_recognition_or_biometric_categorisation: bool
+    deep_fake: bool
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The facts from which the EU AI Act risk class is decided."""
+
+    annex_i_product: AnnexIProduct
+    annex_iii: AnnexIIIUse
+    prohibited_practices_screening: ProhibitedPracticesScreening
+    derogation_art_6_3: Derogation | None = None
+    transparency_art_50: TransparencyFacts | None = None
+    general_purpose_model: bool | None = None
+
+
+@dataclass(frozen=True)
+class HumanOversight:
+    measures: Prose
+    stop_or_override: Prose
+    interface_tools: Prose | None = None
+    competence_and_training: Prose | None = None
+    automation_bias: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Performance:
+    accuracy: Prose
+    robustness: Prose
+    cybersecurity: Prose
+
+
+@dataclass(frozen=True)
+class Logging:
+    capabilities: Prose
+    events: list[str] = field(default_factory=list)
+    retention: str | None = None
+
+
+@dataclass(frozen=True)
+class PostMarketMonitoring:
+    plan: Prose
+    procedure: str | None = None
+
+
+@dataclass(frozen=True)
+class StandardApplied:
+    reference: str
+    title: str
+    kind: str
+    extent: str
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class System:
+    id: str
+    name: str
+    version: str
+    intended_purpose: Prose
+    deployers: list[NamedDescription]
+    users: list[UserGroup]
+    placing_on_market: list[MarketForm]
+    hardware: Prose
+    software: list[SoftwareComponent]
+    user_interface: Prose
+    instructions_for_use: Prose
+    classification: Classification
+    human_oversight: HumanOversight
+    performance: Performance
+    logging: Logging
+    post_market_monitoring: PostMarketMonitoring
+    type: str | None = None
+    previous_versions: list[PreviousVersion] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
+    product_illustrations: list[str] = field(default_factory=list)
+    input_data_specification: Prose | None = None
+    expected_lifetime: str | None = None
+    predetermined_changes: Prose | None = None
+    standards_applied: list[StandardApplied] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("system.yaml")
+
+
+# --- pipeline, data, models -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    role: str
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class PipelineStage:
+    id: str
+    name: str
+    order: int
+    stage: str
+    description: Prose
+    systems: list[str] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class Count:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SubgroupCount:
+    attribute: str
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Motivation:
+    purpose: Prose
+    creators: str
+    funding: str | None = None
+    notes: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Composition:
+    instances: Prose
+    count: int
+    splits: list[Count] = field(default_factory=list)
+    labels: list[Count] = field(default_factory=list)
+    subgroups: list[SubgroupCount] = field(default_factory=list)
+    missing_information: Prose | None = None
+    errors_and_noise: Prose | None = None
+    confidential_data: Prose | None = None
+    sensitive_attributes: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    mechanism: Prose
+    sampling: Prose
+    timeframe: str
+    collectors: str | None = None
+    consent: Prose | None = None
+    ethical_review: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    cleaning: Prose
+    labelling: Prose
+    raw_data_retained: bool | None = None
+    tools: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Uses:
+    intended_uses: Prose
+    unsuitable_uses: Prose
+    prior_uses: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Distribution:
+    distributed: bool
+    license: str | None = None
+    access: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    maintainer: str
+    update_policy: Prose
+    retention: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class SpecialCategories:
+    processed: bool
+    necessity: Prose | None = None
+    safeguards: Prose | None = None
+
+
+@dataclass(frozen=True)
+class DataGovernance:
+    """EU AI Act Art. 10(2)-(5) facts about a dataset."""
+
+    design_choices: Prose | None = None
+    provenance: Prose | None = None
+    preparation: Prose | None = None
+    assumptions: Prose | None = None
+    availability_and_suitability: Prose | None = None
+    bias_examination: Prose | None = None
+    bias_mitigation: Prose | None = None
+    gaps: Prose | None = None
+    representativeness: Prose | None = None
+    setting: Prose | None = None
+    special_categories: SpecialCategories | None = None
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    contains: bool
+    categories: list[str] = field(default_factory=list)
+    legal_basis: str | None = None
+    pseudonymisation: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    name: str
+    version: str
+    role: str
+    description: Prose
+    motivation: Motivation
+    composition: Composition
+    collection: Collection
+    preprocessing: Preprocessing
+    uses: Uses
+    distribution: Distribution
+    maintenance: Maintenance
+    sha256: str | None = None
+    data_governance: DataGovernance | None = None
+    personal_data: PersonalData | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class Compute:
+    hardware: str | None = None
+    training_hours: float | None = None
+    energy_kwh: float | None = None
+    emissions_kg_co2e: float | None = None
+
+
+@dataclass(frozen=True)
+class IntendedUse:
+    primary_uses: Prose
+    primary_users: Prose
+    out_of_scope: Prose
+
+
+@dataclass(frozen=True)
+class SubgroupDeclaration:
+    attribute: str
+    values: list[str]
+
+
+@dataclass(frozen=True)
+class Factors:
+    relevant: Prose
+    evaluation_factors: Prose
+    subgroups: list[SubgroupDeclaration] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    name: str
+    description: str
+    rationale: str
+    higher_is_better: bool = True
+    decision_threshold: float | None = None
+    threshold: float | None = None
+    subgroup_threshold: float | None = None
+    intersection_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    metric: str
+    value: float
+    ci: list[float] = field(default_factory=list)
+    slice: dict[str, str] = field(default_factory=dict)
+    dataset: str | None = None
+    n: int | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    name: str
+    version: str
+    date: str
+    task: str
+    owner: str
+    developers: str
+    model_type: str
+    architecture: Prose
+    intended_use: IntendedUse
+    factors: Factors
+    metrics: list[Metric]
+    training_data: list[str]
+    evaluation_data: list[str]
+    results: list[MetricResult]
+    ethical_considerations: Prose
+    caveats: Prose
+    license: str | None = None
+    base_model: str | None = None
+    design_choices: Prose | None = None
+    hyperparameters: dict[str, Scalar] = field(default_factory=dict)
+    compute: Compute | None = None
+    evidence: list[str] = field(default_factory=list)
+    logbook: list[str] = field(default_factory=list)
+    location: Location = Location("")
+
+
+# --- risks, controls, QMS, evidence -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Treatment:
+    strategy: str
+    controls: list[str]
+    notes: Prose | None = None
+
+
+@dataclass(frozen=True)
+class Risk:
+    id: str
+    title: str
+    hazard: Prose
+    stakeholders: list[str]
+    likelihood: str
+    severity: str
+    inherent_level: str
+    treatment: Treatment
+    residual_level: str
+    owner: str
+    status: str
+    harm: Prose | None = None
+    source: str | None = None
+    pipeline_stages: list[str] = field(default_factory=list)
+    models: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    residual_likelihood: str | None = None
+    residual_severity: str | None = None
+    nist_ai_rmf: list[str] = field(default_factory=list)
+    art_9_step: str | None = None
+    last_review: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class FrameworkClaims:
+    """The framework items a control claims to satisfy."""
+
+    eu_ai_act: list[str] = field(default_factory=list)
+    iso_42001: list[str] = field(default_factory=list)
+    nist_ai_rmf: list[str] = field(default_factory=list)
+    soc2: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    description: Prose
+    owner: str
+    status: str
+    type: str | None = None
+    frequency: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    pipeline_stages: list[str] = field(default_factory=list)
+    satisfies: FrameworkClaims = field(default_factory=FrameworkClaims)
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class Procedure:
+    id: str
+    title: str
+    version: str
+    owner: str
+    review_date: str
+    status: str
+    art_17_aspects: list[str]
+    body: Prose
+    approved_by: str | None = None
+    approval_date: str | None = None
+    iso_13485_clauses: list[str] = field(default_factory=list)
+    iso_42001_clauses: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: str
+    title: str
+    type: str
+    collected: str
+    owner: str
+    file: str | None = None
+    url: str | None = None
+    sha256: str | None = None
+    valid_until: str | None = None
+    description: str | None = None
+    location: Location = Location("")
+
+
+# --- logbook, SoA, changes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetUse:
+    dataset: str
+    sha256: str
+    split: str | None = None
+
+
+@dataclass(frozen=True)
+class CodeVersion:
+    repository: str
+    commit: str
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class RunEnvironment:
+    hardware: str | None = None
+    os: str | None = None
+    packages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogbookEntry:
+    id: str
+    sequence: int
+    run_type: str
+    model: str
+    started: str
+    ended: str
+    performed_by: str
+    datasets: list[DatasetUse]
+    code_version: CodeVersion
+    metrics: dict[str, float]
+    hyperparameters: dict[str, Scalar] = field(default_factory=dict)
+    environment: RunEnvironment | None = None
+    notes: Prose | None = None
+    previous_entry_sha256: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class SoaDecision:
+    control: str
+    applicable: bool
+    justification: str
+    status: str
+    implemented_by: list[str] = field(default_factory=list)
+    owner: str | None = None
+    last_review: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class StatementOfApplicability:
+    id: str
+    version: str
+    owner: str
+    date: str
+    decisions: list[SoaDecision]
+    approved_by: str | None = None
+    location: Location = Location("soa.yaml")
+
+
+@dataclass(frozen=True)
+class Change:
+    id: str
+    version: str
+    date: str
+    title: str
+    description: Prose
+    rationale: Prose
+    substantial_modification: bool
+    assessment: Prose
+    affects: list[str] = field(default_factory=list)
+    approved_by: str | None = None
+    predetermined: bool | None = None
+    location: Location = Location("")
+
+
+# --- the project ------------------------------------------------------------------------------
+
+Entity = Union[System, PipelineStage, Dataset, Model, Risk, Control, Procedure, Evidence, LogbookEntry,
+               StatementOfApplicability, Change]
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the sources say, resolved and typed; lists are in a stable order."""
+
+    root: Path
+    settings: ProjectSettings | None
+    system: System | None
+    pipeline_stages: list[PipelineStage]
+    datasets: list[Dataset]
+    models: list[Model]
+    risks: list[Risk]
+    controls: list[Control]
+    procedures: list[Procedure]
+    evidence: list[Evidence]
+    logbook: list[LogbookEntry]
+    soa: StatementOfApplicability | None
+    changes: list[Change]
+
+    def entities(self) -> list[Entity]:
+        """Every entity with an id, in source order."""
+        singles: list[Entity] = [e for e in (self.system, self.soa) if e is not None]
+        groups: list[list[Entity]] = [self.pipeline_stages, self.datasets, self.models, self.risks, self.controls,
+                                      self.procedures, self.evidence, self.logbook, self.changes]
+        return singles + [e for group in groups for e in group]
+
+    def entity(self, entity_id: str) -> Entity | None:
+        """The entity with this id, if any."""
+        return next((e for e in self.entities() if e.id == entity_id), None)

@@ -1,0 +1,129 @@
+"""Build the typed project from validated source documents."""
+
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import types
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Any, Union
+
+from techfile import project as model
+from techfile.diagnostics import Diagnostic
+from techfile.sources.yaml_source import (
+    JsonPath,
+    SourceDocument,
+    SourceError,
+    read_text,
+)
+from techfile.validation.files import resolve_inside
+
+ENTITY_TYPES: dict[str, type] = {
+    "project": model.ProjectSettings,
+    "system": model.System,
+    "pipeline_stage": model.PipelineStage,
+    "dataset": model.Dataset,
+    "model": model.Model,
+    "risk": model.Risk,
+    "control": model.Control,
+    "procedure": model.Procedure,
+    "evidence": model.Evidence,
+    "logbook_entry": model.LogbookEntry,
+    "soa": model.StatementOfApplicability,
+    "change": model.Change,
+}
+
+
+def resolve_project(root: Path, documents: list[tuple[str, SourceDocument]]) -> tuple[model.Project, list[Diagnostic]]:
+    """Turn each valid document into its typed entity and gather them into one Project."""
+    diagnostics: list[Diagnostic] = []
+    built: dict[str, list[Any]] = {kind: [] for kind in ENTITY_TYPES}
+    for kind, document in documents:
+        builder = _Builder(root, document, diagnostics)
+        built[kind].append(builder.build(ENTITY_TYPES[kind], document.data, ()))
+    project = model.Project(
+        root=root,
+        settings=_single(built["project"]),
+        system=_single(built["system"]),
+        pipeline_stages=sorted(built["pipeline_stage"], key=lambda s: (s.order, s.id)),
+        datasets=built["dataset"],
+        models=built["model"],
+        risks=built["risk"],
+        controls=built["control"],
+        procedures=built["procedure"],
+        evidence=built["evidence"],
+        logbook=sorted(built["logbook_entry"], key=lambda e: (e.sequence, e.id)),
+        soa=_single(built["soa"]),
+        changes=sorted(built["change"], key=lambda c: (c.date, c.id)),
+    )
+    return project, diagnostics
+
+
+def _single(values: list[Any]) -> Any:
+    return values[0] if values else None
+
+
+@cache
+def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
+    """(attribute name, source key, type) for each field of a dataclass."""
+    hints = typing.get_type_hints(cls)
+    result = []
+    for item in dataclasses.fields(cls):
+        key = item.name[:-1] if item.name.endswith("_") and keyword.iskeyword(item.name[:-1]) else item.name
+        result.append((item.name, key, hints[item.name]))
+    return tuple(result)
+
+
+class _Builder:
+    """Convert schema-valid plain data into dataclasses, reading prose files as it goes."""
+
+    def __init__(self, root: Path, document: SourceDocument, diagnostics: list[Diagnostic]) -> None:
+        self.root, self.document, self.diagnostics = root, document, diagnostics
+
+    def build(self, hint: Any, value: Any, path: JsonPath) -> Any:
+        origin = typing.get_origin(hint)
+        if origin in (Union, types.UnionType):
+            options = [a for a in typing.get_args(hint) if a is not type(None)]
+            if value is None:
+                return None
+            return self.build(options[0], value, path) if len(options) == 1 else value
+        if origin is list:
+            (item,) = typing.get_args(hint)
+            return [self.build(item, v, (*path, i)) for i, v in enumerate(value)]
+        if origin is dict:
+            _, item = typing.get_args(hint)
+            return {k: self.build(item, v, (*path, k)) for k, v in value.items()}
+        if hint is model.Prose:
+            return self.prose(value, path)
+        if hint is model.Location:
+            mark = self.document.mark(path)
+            return model.Location(self.document.relpath, mark.line, mark.col)
+        if dataclasses.is_dataclass(hint):
+            return self.record(hint, value, path)
+        if hint is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
+
+    def record(self, cls: type, value: dict[str, Any], path: JsonPath) -> Any:
+        arguments = {}
+        for name, key, hint in _fields(cls):
+            if name == "location":
+                arguments[name] = self.build(model.Location, None, path)
+            elif key in value:
+                arguments[name] = self.build(hint, value[key], (*path, key))
+        return cls(**arguments)
+
+    def prose(self, value: str | dict[str, str], path: JsonPath) -> model.Prose:
+        if isinstance(value, str):
+            return model.Prose(value)
+        reference = value["file"]
+        resolved, _, _ = resolve_inside(self.root, reference)
+        if resolved is None:  # already reported by the file checks
+            return model.Prose("", reference)
+        try:
+            return model.Prose(read_text(resolved), reference)
+        except SourceError as err:
+            self.diagnostics.append(err.diagnostic(reference))
+            return model.Prose("", reference)

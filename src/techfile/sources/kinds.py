@@ -1,0 +1,40 @@
+"""The kinds of source file and where a project keeps them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of source: its name, where its files live, and whether one file or a folder of them."""
+
+    name: str
+    location: str
+    folder: bool
+    required: bool = False
+    label: str = ""
+
+    @property
+    def schema_file(self) -> str:
+        return f"{self.name}.schema.json"
+
+
+PROJECT_FILE = "techfile.yaml"
+
+SOURCE_KINDS: tuple[SourceKind, ...] = (
+    SourceKind("project", PROJECT_FILE, folder=False, required=True, label="project"),
+    SourceKind("system", "system.yaml", folder=False, required=True, label="system"),
+    SourceKind("pipeline_stage", "pipeline", folder=True, label="pipeline stage"),
+    SourceKind("dataset", "datasets", folder=True, label="dataset"),
+    SourceKind("model", "models", folder=True, label="model"),
+    SourceKind("risk", "risks", folder=True, label="risk"),
+    SourceKind("control", "controls", folder=True, label="control"),
+    SourceKind("procedure", "qms", folder=True, label="QMS procedure"),
+    SourceKind("evidence", "evidence", folder=True, label="evidence record"),
+    SourceKind("logbook_entry", "logbook", folder=True, label="logbook entry"),
+    SourceKind("soa", "soa.yaml", folder=False, label="Statement of Applicability"),
+    SourceKind("change", "changes", folder=True, label="change"),
+)
+
+KINDS_BY_NAME = {kind.name: kind for kind in SOURCE_KINDS}

@@ -1,0 +1,226 @@
+"""Load one YAML source file safely into plain data, keeping the line and column of every key and value."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from techfile.diagnostics import Diagnostic, finding
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIAS_EXPANSIONS = 100_000
+
+JsonPath = tuple[str | int, ...]
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:timestamp",  # dates stay text: JSON has no date type
+    "!",
+}
+_CONSTRUCTED_TAGS = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:null",
+}
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A 1-based position in a source file."""
+
+    line: int
+    col: int
+
+
+@dataclass
+class SourceDocument:
+    """One loaded source file: its plain data and where each value and key sits."""
+
+    path: Path
+    relpath: str
+    data: Any
+    value_marks: dict[JsonPath, Mark] = field(default_factory=dict)
+    key_marks: dict[JsonPath, Mark] = field(default_factory=dict)
+
+    def mark(self, path: JsonPath) -> Mark:
+        """Where the value at `path` starts, falling back to its nearest located parent."""
+        while path not in self.value_marks and path:
+            path = path[:-1]
+        return self.value_marks.get(path, Mark(1, 1))
+
+    def key_mark(self, path: JsonPath) -> Mark:
+        """Where the key of the value at `path` is written (the value's position for list items)."""
+        return self.key_marks.get(path) or self.mark(path)
+
+    def finding(self, code: str, path: JsonPath, message: str, hint: str = "", on_key: bool = False) -> Diagnostic:
+        """A diagnostic located at the value (or, with `on_key`, the key) at `path`."""
+        mark = self.key_mark(path) if on_key else self.mark(path)
+        return finding(code, self.relpath, mark.line, mark.col, message, hint)
+
+
+class SourceError(Exception):
+    """A problem that stops one file from loading; carries its diagnostic."""
+
+    def __init__(self, code: str, mark: Mark, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.code, self.mark, self.message, self.hint = code, mark, message, hint
+
+    def diagnostic(self, relpath: str) -> Diagnostic:
+        return finding(self.code, relpath, self.mark.line, self.mark.col, self.message, self.hint)
+
+
+def load_yaml_source(path: Path, relpath: str, max_bytes: int = MAX_FILE_BYTES) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Load `path` as one YAML mapping; on failure return no document and the located reasons."""
+    try:
+        return _load(path, relpath, max_bytes), []
+    except SourceError as err:
+        return None, [err.diagnostic(relpath)]
+
+
+def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file within the size bound, raising SourceError otherwise."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SourceError(
+            "TF107", Mark(1, 1), f"file is {size / 1_048_576:.1f} MB, over the {max_bytes / 1_048_576:.0f} MB limit",
+            "Split the file, or keep bulk data in an evidence file and record its sha256.",
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise SourceError(
+            "TF101", Mark(line, col), f"file is not valid UTF-8 (byte 0x{raw[err.start]:02x})",
+            "Re-save the file with UTF-8 encoding.",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _load(path: Path, relpath: str, max_bytes: int) -> SourceDocument:
+    text = read_text(path, max_bytes)
+    tab = _TAB_INDENT.search(text)
+    if tab:
+        line = text.count("\n", 0, tab.start()) + 1
+        raise SourceError("TF104", Mark(line, tab.end() - tab.start()), "tab character used for indentation",
+                          "YAML indents with spaces only; replace the tabs with spaces.")
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        position = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
+        problem = " ".join(filter(None, [err.context, err.problem]))
+        raise SourceError("TF102", position, f"YAML syntax error: {problem}",
+                          "Check indentation, quoting and the `key: value` form around this position.") from None
+    except yaml.YAMLError as err:
+        raise SourceError("TF102", Mark(1, 1), f"YAML syntax error: {err}", "") from None
+    except RecursionError:
+        raise SourceError("TF109", Mark(1, 1), f"values nested deeper than {MAX_DEPTH} levels", "Flatten the structure.") from None
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        raise SourceError("TF110", Mark(second.line + 1, second.column + 1), "file holds more than one YAML document",
+                          "Keep one entity per file; move the second document into a file of its own.")
+    if not nodes or nodes[0] is None:
+        raise SourceError("TF105", Mark(1, 1), "file is empty", "Fill the file in, or delete it.")
+    root = nodes[0]
+    if not isinstance(root, yaml.MappingNode):
+        shape = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+        raise SourceError("TF106", _mark(root), f"expected a mapping of `key: value` at the top level, found {shape}",
+                          "Write the entity's properties as `key: value` lines, not as a list item or a bare value.")
+    document = SourceDocument(path, relpath, None)
+    document.data = _Converter(document).convert(root, ())
+    return document
+
+
+def _mark(node: yaml.Node) -> Mark:
+    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Converter:
+    """Turn a composed node tree into JSON-like data, recording marks and enforcing limits."""
+
+    def __init__(self, document: SourceDocument) -> None:
+        self.document = document
+        self.seen: set[int] = set()
+        self.active: set[int] = set()
+        self.expansions = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def convert(self, node: yaml.Node, path: JsonPath, aliased: bool = False) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise SourceError("TF109", _mark(node), f"values nested deeper than {MAX_DEPTH} levels", "Flatten the structure.")
+        if id(node) in self.active:
+            raise SourceError("TF108", _mark(node), "a YAML alias refers to the value that contains it",
+                              "Write the values out instead of a self-referring alias.")
+        aliased = aliased or (id(node) in self.seen and not isinstance(node, yaml.ScalarNode))
+        if aliased:
+            self.expansions += 1
+            if self.expansions > MAX_ALIAS_EXPANSIONS:
+                raise SourceError("TF108", _mark(node), f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
+                                  "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
+        self.seen.add(id(node))
+        self.document.value_marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.convert(item, (*path, index), aliased) for index, item in enumerate(node.value)]
+            return self._mapping(node, path, aliased)
+        finally:
+            self.active.discard(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag in _PLAIN_TAGS:
+            return node.value
+        if node.tag in _CONSTRUCTED_TAGS:
+            return self.constructor.construct_object(node)
+        raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
+                          "Sources hold plain data only: remove the tag.")
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath, aliased: bool) -> dict[str, Any]:
+        if node.tag not in ("tag:yaml.org,2002:map",):
+            raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
+                              "Sources hold plain data only: remove the tag.")
+        result: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        first_seen: dict[str, Mark] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.update(self._merge_source(value_node, path, aliased))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SourceError("TF106", _mark(key_node), "a key must be plain text, not a list or mapping",
+                                  "Write keys as simple words.")
+            key = key_node.value
+            if key in first_seen:
+                first = first_seen[key]
+                raise SourceError("TF103", _mark(key_node), f"duplicate key {key!r} (first at line {first.line})",
+                                  "Remove one of the two keys; YAML would silently keep only one of them.")
+            first_seen[key] = _mark(key_node)
+            self.document.key_marks[(*path, key)] = _mark(key_node)
+            result[key] = self.convert(value_node, (*path, key), aliased)
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        return result
+
+    def _merge_source(self, node: yaml.Node, path: JsonPath, aliased: bool) -> dict[str, Any]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):
+            value = self.convert(source, path, aliased)
+            if not isinstance(value, dict):
+                raise SourceError("TF106", _mark(source), "a `<<` merge key must refer to a mapping", "")
+            merged.update(value)
+        return merged

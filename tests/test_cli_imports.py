@@ -1,0 +1,25 @@
+"""`techfile check` stays fast: the CLI module does not pull in the heavy toolchain."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("mkdocs", "material", "pypandoc", "typst", "matplotlib", "jinja2", "rich")
+
+
+def test_importing_cli_imports_no_heavy_module() -> None:
+    code = "import sys, techfile.cli; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,)
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []
+
+
+def test_check_run_imports_no_heavy_module() -> None:
+    code = (
+        "import sys; from techfile.loading import load_project; load_project(sys.argv[1]);"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,)
+    )
+    from conftest import SAMPLE
+
+    loaded = subprocess.run([sys.executable, "-c", code, str(SAMPLE)], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -1,0 +1,92 @@
+"""The shipped JSON Schemas are valid Draft 2020-12, documented for editors, and accept the sample."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE, SCHEMAS, run_cli
+from jsonschema import Draft202012Validator
+
+from techfile.sources.discovery import discover_sources
+from techfile.sources.kinds import SOURCE_KINDS
+
+SCHEMA_FILES = sorted(SCHEMAS.glob("*.schema.json"))
+
+
+def objects(schema: Any, where: str = "#") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object-typed subschema, with a readable location."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object" or "properties" in schema:
+            yield where, schema
+        for key, value in schema.items():
+            yield from objects(value, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            yield from objects(value, f"{where}/{index}")
+
+
+def test_one_schema_per_source_kind() -> None:
+    assert {p.name for p in SCHEMA_FILES} == {k.schema_file for k in SOURCE_KINDS}
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
+def test_schema_is_valid_draft_2020_12(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] and schema["title"] and schema["description"]
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
+def test_every_object_is_closed_and_every_property_described(path: Path) -> None:
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    for where, node in objects(schema):
+        if "properties" not in node:
+            continue
+        assert node.get("additionalProperties") is False, f"{where} allows unknown properties"
+        for name, prop in node["properties"].items():
+            assert prop.get("description", "").strip(), f"{where}/properties/{name} has no description"
+
+
+def test_metaschema_check_with_independent_tool() -> None:
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    result = subprocess.run([str(tool), "--check-metaschema", *map(str, SCHEMA_FILES)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sample_validates_with_independent_validator() -> None:
+    tool = Path(sys.executable).parent / "check-jsonschema"
+    found, missing = discover_sources(SAMPLE)
+    assert not missing
+    by_kind: dict[str, list[str]] = {}
+    for source in found:
+        by_kind.setdefault(source.kind.schema_file, []).append(str(source.path))
+    assert len(by_kind) == len(SOURCE_KINDS)
+    for schema_file, files in sorted(by_kind.items()):
+        result = subprocess.run([str(tool), "--schemafile", str(SCHEMAS / schema_file), *files],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{schema_file}:\n{result.stdout}{result.stderr}"
+
+
+def test_sample_files_carry_a_modeline_to_their_schema() -> None:
+    found, _ = discover_sources(SAMPLE)
+    for source in found:
+        first = source.path.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), source.relpath
+        target = (source.path.parent / first.split("=", 1)[1].strip()).resolve()
+        assert target == (SCHEMAS / source.kind.schema_file).resolve(), source.relpath
+
+
+def test_schema_command_writes_all_schemas(tmp_path: Path) -> None:
+    result = run_cli("schema", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted(p.name for p in SCHEMA_FILES)
+    for name in written:
+        assert (tmp_path / "out" / name).read_bytes() == (SCHEMAS / name).read_bytes()
