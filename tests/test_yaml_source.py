@@ -57,7 +57,7 @@ def test_oversized_file_fails_fast_without_reading_it(tmp_path: Path) -> None:
     with path.open("wb") as stream:
         stream.write(b"id: big\nnotes: |\n")
         line = b"  " + b"x" * 1000 + b"\n"
-        for _ in range(50 * 1024):
+        for _ in range(52 * 1024):
             stream.write(line)
     assert path.stat().st_size > 50 * 1024 * 1024
     started = time.monotonic()

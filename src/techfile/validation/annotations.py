@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from techfile.sources.yaml_source import JsonPath
-from techfile.validation.schema import load_schema
+from techfile.validation.schema import deref, load_schema
 
 REF_KEYWORD = "x-techfile-ref"
 PATH_KEYWORD = "x-techfile-path"
@@ -40,12 +40,8 @@ def _walk(node: Any, root: dict[str, Any], pattern: Pattern, places: dict[Patter
         return
     if REF_KEYWORD in node or node.get(PATH_KEYWORD):
         places[pattern] = Annotated(pattern, node.get(REF_KEYWORD), bool(node.get(PATH_KEYWORD)))
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        _walk(target, root, pattern, places, depth + 1)
+    if "$ref" in node:
+        _walk(deref(root, node), root, pattern, places, depth + 1)
     for key, child in node.get("properties", {}).items():
         _walk(child, root, (*pattern, key), places, depth + 1)
     for keyword in ("items", "additionalProperties"):

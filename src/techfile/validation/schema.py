@@ -30,14 +30,14 @@ def load_schema(kind_name: str) -> dict[str, Any]:
 
 @cache
 def _validator(kind_name: str) -> Draft202012Validator:
-    return Draft202012Validator(load_schema(kind_name))
+    return Draft202012Validator(load_schema(kind_name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def check_schema(kind: SourceKind, document: SourceDocument) -> list[Diagnostic]:
     """All schema violations of one document, each at the key or value it concerns."""
     diagnostics: list[Diagnostic] = []
     for error in _validator(kind.name).iter_errors(document.data):
-        diagnostics.extend(_describe(_most_specific(error), document))
+        diagnostics.extend(_describe(_most_specific(error), document, load_schema(kind.name)))
     return diagnostics
 
 
@@ -48,7 +48,7 @@ def _most_specific(error: ValidationError) -> ValidationError:
     return error
 
 
-def _describe(error: ValidationError, document: SourceDocument) -> Iterator[Diagnostic]:
+def _describe(error: ValidationError, document: SourceDocument, root: dict[str, Any]) -> Iterator[Diagnostic]:
     path: JsonPath = tuple(error.absolute_path)
     where = _where(path)
     keyword = error.validator
@@ -64,7 +64,7 @@ def _describe(error: ValidationError, document: SourceDocument) -> Iterator[Diag
     if keyword == "required":
         for name in error.validator_value:
             if isinstance(error.instance, dict) and name not in error.instance:
-                description = error.schema.get("properties", {}).get(name, {}).get("description", "")
+                description = _property_description(root, error.schema, path, name)
                 hint = f"Add `{name}:`. {description}".strip()
                 yield document.finding("TF201", path, f"missing required property {name!r}{where}", hint, on_key=True)
         return
@@ -83,6 +83,28 @@ def _describe(error: ValidationError, document: SourceDocument) -> Iterator[Diag
         yield document.finding("TF205", path, f"{_short(error.instance)} does not have the expected form{where}", description)
     else:
         yield document.finding("TF206", path, f"{_rule(error)}{where}", description)
+
+
+def _property_description(root: dict[str, Any], schema: dict[str, Any], path: JsonPath, name: str) -> str:
+    """The description of property `name`, looked up in the failing subschema, else along `path` from the root."""
+    found = schema.get("properties", {}).get(name, {}).get("description")
+    if found:
+        return found
+    node: Any = root
+    for step in (*path, name):
+        node = deref(root, node)
+        node = node.get("items", {}) if isinstance(step, int) else node.get("properties", {}).get(step, {})
+    return deref(root, node).get("description", "")
+
+
+def deref(root: dict[str, Any], node: Any) -> dict[str, Any]:
+    """Follow local `$ref`s (`#/...`) from `node` to the subschema they name."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target: Any = root
+        for part in node["$ref"][2:].split("/"):
+            target = target.get(part, {})
+        node = target
+    return node if isinstance(node, dict) else {}
 
 
 def _rule(error: ValidationError) -> str:
