@@ -73,3 +73,73 @@ def schema(directory: str, out_dir: str | None) -> None:
     target = Path(out_dir) if out_dir else Path(directory) / "schemas"
     written = write_schemas(target)
     click.echo(f"wrote {len(written)} schemas to {target.as_posix()}")
+
+
+def _document_kinds() -> list[str]:
+    from techfile.documents import DOCUMENT_BUILDERS
+
+    return list(DOCUMENT_BUILDERS)
+
+
+def _parse_only(value: str | None) -> set[str] | None:
+    if not value:
+        return None
+    kinds = {part.strip() for part in value.split(",") if part.strip()}
+    unknown = sorted(kinds - set(_document_kinds()))
+    if unknown:
+        raise click.BadParameter(f"unknown document kind(s): {', '.join(unknown)}; choose from {', '.join(_document_kinds())}",
+                                 param_hint="--only")
+    return kinds
+
+
+@main.command()
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Output folder [default: DIRECTORY/build].")
+@click.option("--only", "only", default=None, metavar="KIND,...", help="Build only these document kinds.")
+@click.option("--no-site", is_flag=True, help="Skip the MkDocs site.")
+@click.option("--no-pdf", is_flag=True, help="Skip the PDFs.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="PDFs made in parallel [default: CPU count].")
+@_guarded
+def build(directory: str, out_dir: str | None, only: str | None, no_site: bool, no_pdf: bool, jobs: int | None) -> None:
+    """Build the documents: Markdown, the MkDocs site, the PDFs and the manifest, into one output folder."""
+    from techfile.publish.build import BuildFailure, BuildFindings
+    from techfile.publish.build import build as run_build
+    from techfile.publish.progress import progress_reporter
+    from techfile.reporting import report_text
+
+    kinds = _parse_only(only)
+    with progress_reporter() as progress:
+        try:
+            result = run_build(directory, out_dir, kinds, site=not no_site, pdf=not no_pdf, jobs=jobs, progress=progress)
+        except BuildFindings as findings:
+            click.echo(report_text(findings.diagnostics, directory, 0).rsplit("\n", 1)[0])
+            click.echo(f"build refused: {len(findings.diagnostics)} error(s) in the sources; fix them (see `techfile check`).")
+            sys.exit(EXIT_FINDINGS)
+        except BuildFailure as failure:
+            click.echo(f"techfile: build failed: {failure}", err=True)
+            click.echo("    hint: the previous output folder was left as it was.", err=True)
+            sys.exit(EXIT_INTERNAL)
+    pages = sum(result.pages.values())
+    click.echo(f"built {len(result.documents)} documents ({pages} PDF pages, {result.gap_count} gaps) "
+               f"into {result.out.as_posix()} in {result.seconds:.1f} s")
+    for kind in result.unavailable:
+        click.echo(f"note: document kind {kind!r} is asked for in techfile.yaml but this techfile does not produce it yet")
+    click.echo(f"open {(result.out / 'site' / 'index.html').as_posix()} or the PDFs in {(result.out / 'pdf').as_posix()}")
+
+
+@main.command()
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@_guarded
+def serve(directory: str, host: str, port: int) -> None:
+    """Preview the site with live reload: edit a source and the page refreshes."""
+    from techfile.publish.build import BuildFailure
+    from techfile.publish.serve import serve as run_server
+
+    try:
+        run_server(directory, host, port, lambda message: click.echo(message, err=True))
+    except BuildFailure as failure:
+        click.echo(f"techfile: {failure}", err=True)
+        sys.exit(EXIT_FINDINGS)

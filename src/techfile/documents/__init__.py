@@ -1,0 +1,43 @@
+"""render: one module per document kind, each turning the resolved project into Markdown through a template."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.datasheet import datasheet_documents
+from techfile.documents.home import home_document
+from techfile.documents.logbook import logbook_documents
+from techfile.documents.model_card import model_card_documents
+from techfile.documents.qms_manual import qms_manual_documents
+from techfile.documents.render import Renderer
+from techfile.documents.risk_register import risk_register_documents
+from techfile.project import Project
+
+DocumentBuilder = Callable[[Project, BuildInfo, Renderer], list[Document]]
+
+# Output kind (as named in techfile.yaml `outputs.documents`) → the builder that makes its documents, in site order.
+DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
+    "model-cards": model_card_documents,
+    "datasheets": datasheet_documents,
+    "risk-register": risk_register_documents,
+    "qms-manual": qms_manual_documents,
+    "logbook": logbook_documents,
+}
+
+
+def render_documents(project: Project, build: BuildInfo, renderer: Renderer, only: set[str] | None = None) -> list[Document]:
+    """Every document the project asks for (or `only` those kinds), then the home page that lists them."""
+    assert project.settings is not None
+    wanted = project.settings.outputs.documents or list(DOCUMENT_BUILDERS)
+    documents: list[Document] = []
+    for kind, builder in DOCUMENT_BUILDERS.items():
+        if kind in wanted and (only is None or kind in only):
+            documents.extend(builder(project, build, renderer))
+    return [home_document(project, build, renderer, documents), *documents]
+
+
+def unavailable_kinds(project: Project) -> list[str]:
+    """Document kinds the project asks for that this techfile does not produce yet."""
+    assert project.settings is not None
+    return [kind for kind in project.settings.outputs.documents if kind not in DOCUMENT_BUILDERS]

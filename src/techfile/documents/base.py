@@ -1,0 +1,60 @@
+"""What every document is: an id, a title, its Markdown, and the gaps it shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A point a document needs that the sources do not fill."""
+
+    point: str
+    message: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Stands where a value is required but absent; rendered as a visible MISSING marker."""
+
+    point: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One generated document: Markdown for the site and the PDF, plus what it lacks."""
+
+    id: str
+    kind: str
+    title: str
+    section: str
+    markdown: str
+    gaps: tuple[Gap, ...] = ()
+    in_pdf: bool = True
+
+
+@dataclass
+class GapRecorder:
+    """Collects the gaps found while a document's context is built."""
+
+    gaps: list[Gap] = field(default_factory=list)
+
+    def require(self, value: object, point: str, hint: str = "") -> object:
+        """`value`, or a Missing marker (and a gap) when it is absent."""
+        if value is None or value == "" or value == []:
+            self.gaps.append(Gap(point, f"{point}: not given in the sources", hint))
+            return Missing(point, hint)
+        return value
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """Facts about this build that every document shows: date, source commit, tree state."""
+
+    date: str
+    epoch: int
+    commit: str | None
+    dirty: bool
+    techfile_version: str

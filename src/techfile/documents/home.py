@@ -1,0 +1,33 @@
+"""The site's home page: the system at a glance and a status board of every document."""
+
+from __future__ import annotations
+
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.common import link
+from techfile.documents.render import Renderer
+from techfile.project import Project
+
+KIND = "home"
+
+
+def home_document(project: Project, build: BuildInfo, renderer: Renderer, documents: list[Document]) -> Document:
+    assert project.settings is not None and project.system is not None
+    board = [
+        {"link": link(d.id, d.title), "section": d.section, "status": "has gaps" if d.gaps else "complete", "gaps": len(d.gaps)}
+        for d in documents
+    ]
+    context = {
+        "settings": project.settings,
+        "system": project.system,
+        "build": build,
+        "commit": build.commit[:12] if build.commit else "not in git",
+        "board": board,
+        "counts": [
+            ("Pipeline stages", len(project.pipeline_stages)), ("Datasets", len(project.datasets)),
+            ("Models", len(project.models)), ("Risks", len(project.risks)), ("Controls", len(project.controls)),
+            ("QMS procedures", len(project.procedures)), ("Evidence items", len(project.evidence)),
+            ("Logbook entries", len(project.logbook)), ("Changes", len(project.changes)),
+        ],
+    }
+    markdown = renderer.render("home/index.md.j2", context)
+    return Document("index", KIND, project.settings.title, "Home", markdown, (), in_pdf=False)

@@ -1,0 +1,29 @@
+"""The development logbook: every training and evaluation run, in order."""
+
+from __future__ import annotations
+
+from techfile.documents.base import BuildInfo, Document, GapRecorder
+from techfile.documents.common import document_control, document_id, revisions
+from techfile.documents.render import Renderer
+from techfile.project import Project
+
+KIND = "logbook"
+SECTION = "Development"
+
+
+def logbook_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
+    gaps = GapRecorder()
+    doc_id = document_id(project, KIND)
+    title = "Development logbook"
+    if not project.logbook:
+        gaps.require(None, "Training and evaluation runs", "logbook/*.yaml")
+    context = {
+        "entries": project.logbook,
+        "hyperparameters": {e.id: sorted(e.hyperparameters.items()) for e in project.logbook},
+        "metrics": {e.id: sorted(e.metrics.items()) for e in project.logbook},
+        "revisions": revisions(project),
+        "gaps": gaps.gaps,
+        "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),
+    }
+    markdown = renderer.render("logbook/logbook.md.j2", context)
+    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))]

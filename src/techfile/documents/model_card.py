@@ -1,0 +1,51 @@
+"""Model cards (Mitchell et al. 2019), one per model."""
+
+from __future__ import annotations
+
+from techfile.assess.metrics import judge_results
+from techfile.documents.base import BuildInfo, Document, GapRecorder
+from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.render import Renderer
+from techfile.project import Model, Project
+
+KIND = "model-card"
+SECTION = "Model cards"
+
+
+def model_card_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
+    return [_model_card(project, build, renderer, model) for model in project.models]
+
+
+def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: Model) -> Document:
+    gaps = GapRecorder()
+    doc_id = document_id(project, KIND, model.id)
+    title = f"Model card: {model.name}"
+    datasets = {d.id: d for d in project.datasets}
+    context = {
+        "model": model,
+        "license": gaps.require(model.license, "Model details: licence", "models/*.yaml `license`"),
+        "compute_rows": _compute_rows(model),
+        "compute_missing": gaps.require(model.compute, "Model details: compute and energy", "models/*.yaml `compute`"),
+        "hyperparameters": sorted(model.hyperparameters.items()),
+        "training_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.training_data if d in datasets],
+        "evaluation_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.evaluation_data if d in datasets],
+        "verdicts": judge_results(model),
+        "subgroups": model.factors.subgroups,
+        "logbook": [e for e in project.logbook if e.model == model.id],
+        "evidence": [e for e in project.evidence if e.id in model.evidence],
+    }
+    if not any(v.scope != "overall" for v in context["verdicts"]):
+        gaps.require(None, "Quantitative analyses: disaggregated results", "models/*.yaml `results` with a `slice`")
+    context["doc"] = document_control(project, build, doc_id, title, bool(gaps.gaps))
+    context["revisions"] = revisions(project)
+    context["gaps"] = gaps.gaps
+    markdown = renderer.render("model-card/model-card.md.j2", context)
+    return Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))
+
+
+def _compute_rows(model: Model) -> list[tuple[str, object]]:
+    if model.compute is None:
+        return []
+    c = model.compute
+    return [("Hardware", c.hardware), ("Training time (hours)", c.training_hours), ("Energy (kWh)", c.energy_kwh),
+            ("Emissions (kg CO2e)", c.emissions_kg_co2e)]

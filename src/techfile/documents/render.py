@@ -1,0 +1,119 @@
+"""Render document templates: Jinja with StrictUndefined, every printed value escaped for Markdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from techfile.documents.base import Missing
+from techfile.documents.markdown import cell, inline, prose
+from techfile.project import Prose
+from techfile.resources import doc_templates_dir
+
+PROJECT_TEMPLATES = "templates"
+
+
+class RenderError(Exception):
+    """A template failed: names the template file and line."""
+
+    def __init__(self, template: str, line: int, message: str) -> None:
+        super().__init__(f"{template}:{line}: {message}")
+        self.template, self.line, self.message = template, line, message
+
+
+def missing_marker(value: Missing) -> Markup:
+    hint = f" — {inline(value.hint)}" if value.hint else ""
+    return Markup(f"**MISSING:** {inline(value.point)}{hint}")
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ value }}` passes here: Markup is trusted, Missing shows a marker, the rest is literal text."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, Missing):
+        return missing_marker(value)
+    if value is None:
+        raise ValueError("a template printed an empty value; give the context a Missing marker instead")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return inline(value)
+
+
+def _prose_filter(value: Prose | str | Missing | None, heading_level: int = 3) -> Markup:
+    if isinstance(value, Missing):
+        return missing_marker(value)
+    if value is None:
+        raise ValueError("prose filter got an empty value; give the context a Missing marker instead")
+    return prose(value.text if isinstance(value, Prose) else value, heading_level)
+
+
+def _cell_filter(value: Any) -> Markup:
+    if isinstance(value, Missing):
+        return missing_marker(value)
+    if isinstance(value, Prose):
+        value = value.text
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        value = ", ".join(str(v) for v in value)
+    return cell(value)
+
+
+@dataclass
+class Renderer:
+    """Templates from the project's `templates/` first, then techfile's own `doc_templates/`."""
+
+    project_root: Path
+
+    def __post_init__(self) -> None:
+        self.environment = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([
+                jinja2.FileSystemLoader(self.project_root / PROJECT_TEMPLATES),
+                jinja2.FileSystemLoader(doc_templates_dir()),
+            ]),
+            undefined=jinja2.StrictUndefined,
+            finalize=_finalize,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters.update(prose=_prose_filter, cell=_cell_filter, text=inline)
+
+    def render(self, template_name: str, context: dict[str, Any]) -> str:
+        """Render one template; any failure becomes a RenderError naming the template file and line."""
+        try:
+            template = self.environment.get_template(template_name)
+            return template.render(context)
+        except jinja2.TemplateSyntaxError as err:
+            raise RenderError(self._origin(err.filename, template_name), err.lineno or 1, err.message or str(err)) from None
+        except jinja2.TemplateNotFound as err:
+            raise RenderError(template_name, 1, f"template not found: {err.name}") from None
+        except Exception as err:  # undefined names, bad filters, empty values: all template bugs
+            filename, line = self._failing_frame(err, template_name)
+            raise RenderError(filename, line, f"{type(err).__name__}: {err}") from None
+
+    def _origin(self, filename: str | None, fallback: str) -> str:
+        if not filename:
+            return fallback
+        path = Path(filename)
+        for base in (self.project_root, doc_templates_dir().parent):
+            if path.is_relative_to(base):
+                return path.relative_to(base).as_posix()
+        return path.name
+
+    def _failing_frame(self, err: Exception, fallback: str) -> tuple[str, int]:
+        """The template file and line from the innermost template frame (Jinja rewrites frames to template lines)."""
+        traceback = err.__traceback__
+        found = (fallback, 1)
+        while traceback is not None:
+            code = traceback.tb_frame.f_code
+            if code.co_filename.endswith(".j2"):
+                found = (self._origin(code.co_filename, fallback), traceback.tb_lineno)
+            traceback = traceback.tb_next
+        return found
+

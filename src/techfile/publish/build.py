@@ -1,0 +1,171 @@
+"""`techfile build`: load → validate → resolve → render → publish (Markdown, site, PDFs, manifest), atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from techfile import __version__
+from techfile.diagnostics import Diagnostic
+from techfile.documents import render_documents, unavailable_kinds
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.render import Renderer, RenderError
+from techfile.loading import load_project
+from techfile.project import Project
+from techfile.publish.manifest import write_manifest
+from techfile.publish.output import staged_output
+from techfile.publish.pdf import PdfError, PdfJob, make_pdf
+from techfile.publish.site import SiteError, build_site
+from techfile.sources.git import git_state
+
+PDF_TIMEOUT_SECONDS = 180
+Progress = Callable[[str], None]
+
+
+class BuildFindings(Exception):
+    """The sources have errors: nothing is built."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s) in the sources")
+        self.diagnostics = diagnostics
+
+
+class BuildFailure(Exception):
+    """A template, pandoc, Typst or MkDocs failed; the previous output is untouched."""
+
+
+@dataclass
+class BuildResult:
+    """What a build produced."""
+
+    out: Path
+    documents: list[Document]
+    pages: dict[str, int] = field(default_factory=dict)
+    unavailable: list[str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def gap_count(self) -> int:
+        return sum(len(d.gaps) for d in self.documents)
+
+
+def build_info(project: Project, out: Path) -> BuildInfo:
+    """The build's date and commit: SOURCE_DATE_EPOCH, else the last commit touching the sources, else techfile.yaml's date."""
+    assert project.settings is not None
+    ignored = (out.resolve().relative_to(project.root.resolve()).as_posix(),) if out.resolve().is_relative_to(project.root.resolve()) else ()
+    state = git_state(project.root, ignored)
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+    elif state.last_change_epoch is not None:
+        epoch = state.last_change_epoch
+    else:
+        day = dt.date.fromisoformat(project.settings.document_control.date)
+        epoch = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+    date = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).date().isoformat()
+    return BuildInfo(date=date, epoch=epoch, commit=state.commit, dirty=state.dirty, techfile_version=__version__)
+
+
+def build(path: str | Path, out: str | Path | None = None, only: set[str] | None = None, site: bool = True,
+          pdf: bool = True, jobs: int | None = None, progress: Progress | None = None) -> BuildResult:
+    """Build the project at `path` into `out` (default `path/build`); raise BuildFindings or BuildFailure."""
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    loaded = load_project(path)
+    if loaded.errors:
+        raise BuildFindings(loaded.errors)
+    project = loaded.project
+    assert project.settings is not None
+    out_dir = Path(out) if out is not None else project.root / "build"
+    info = build_info(project, out_dir)
+    say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
+    try:
+        documents = render_documents(project, info, Renderer(project.root), only)
+    except RenderError as err:
+        raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
+    result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
+    draft = bool(loaded.warnings) or info.dirty or any(d.gaps for d in documents)
+    with staged_output(out_dir) as staging:
+        markdown_dir = staging / "markdown"
+        markdown_dir.mkdir()
+        for document in documents:
+            if document.in_pdf:
+                (markdown_dir / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
+        if site:
+            say(f"building the site ({len(documents)} pages)")
+            _publish_site(project, documents, staging, info)
+        pandoc_version = None
+        if pdf:
+            say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
+            result.pages = _publish_pdfs(project, documents, staging, info, draft, jobs)
+            pandoc_version = _pandoc_version()
+        write_manifest(staging / "manifest.json", project.root, staging, {out_dir, staging}, info, pandoc_version,
+                       project.settings.id)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _publish_site(project: Project, documents: list[Document], staging: Path, info: BuildInfo) -> None:
+    assert project.settings is not None
+    work = staging / ".site-work"
+    try:
+        build_site(project.settings.title, documents, work, staging / "site", info.epoch,
+                   project.settings.branding.primary_color)
+    except SiteError as err:
+        raise BuildFailure(str(err)) from None
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bool) -> dict[str, str]:
+    """The strings the PDF cover, header and footer show (passed to Typst as inputs, never as markup)."""
+    assert project.settings is not None and project.system is not None
+    control = project.settings.document_control
+    status = "draft" if draft or document.gaps else control.status
+    commit = (info.commit[:12] + (" + uncommitted changes" if info.dirty else "")) if info.commit else "not in git"
+    return {
+        "title": document.title, "docid": document.id, "version": control.version, "status": status,
+        "date": info.date, "owner": control.owner, "approver": control.approver, "commit": commit,
+        "confidentiality": control.confidentiality or "not stated", "provider": project.settings.provider.name,
+        "system": f"{project.system.name} {project.system.version}", "lang": control.language,
+        "techfile": info.techfile_version, "draft": "true" if status == "draft" else "false",
+    }
+
+
+def _publish_pdfs(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool,
+                  jobs: int | None) -> dict[str, int]:
+    pdf_dir = staging / "pdf"
+    pdf_dir.mkdir()
+    work = [
+        PdfJob(d.id, str(staging / "markdown" / f"{d.id}.md"), str(pdf_dir / f"{d.id}.pdf"), info.epoch,
+               cover_facts(project, d, info, draft))
+        for d in documents if d.in_pdf
+    ]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
+    pages: dict[str, int] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {job.document_id: pool.submit(make_pdf, job) for job in work}
+        try:
+            for document_id, future in futures.items():
+                pages[document_id] = future.result(timeout=PDF_TIMEOUT_SECONDS)
+        except PdfError as err:
+            raise BuildFailure(str(err)) from None
+        except FutureTimeout:
+            for process in getattr(pool, "_processes", {}).values():
+                process.kill()
+            raise BuildFailure(f"a PDF did not finish within {PDF_TIMEOUT_SECONDS} s") from None
+    return pages
+
+
+def _pandoc_version() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_version()

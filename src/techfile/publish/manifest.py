@@ -1,0 +1,54 @@
+"""The build manifest: sha256 and size of every source, evidence and output file, and the tool versions."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from techfile.documents.base import BuildInfo
+from techfile.validation.files import sha256_of
+
+SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".techfile"}
+
+
+def file_entries(root: Path, skip: set[Path] | None = None) -> list[dict[str, Any]]:
+    """path (relative, posix), sha256 and bytes of each file under `root`, sorted by path."""
+    skip = {p.resolve() for p in (skip or set())}
+    entries = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part in SKIPPED_DIRS or part.startswith(".") for part in relative.parts[:-1]):
+            continue
+        if not path.is_file() or path.is_symlink() or any(path.resolve().is_relative_to(s) for s in skip):
+            continue
+        entries.append({"path": relative.as_posix(), "sha256": sha256_of(path), "bytes": path.stat().st_size})
+    return entries
+
+
+def tool_versions(pandoc_version: str | None) -> dict[str, str]:
+    """The versions of every tool that shaped the outputs."""
+    versions = {"pandoc": pandoc_version or "not used"}
+    for package in ("techfile", "typst", "mkdocs", "mkdocs-material", "Jinja2", "PyYAML", "jsonschema"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    return versions
+
+
+def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[Path], build: BuildInfo,
+                   pandoc_version: str | None, project_id: str) -> None:
+    """Write manifest.json describing the sources and everything in `out_tree` (except the manifest itself)."""
+    manifest = {
+        "manifest_version": 1,
+        "project": project_id,
+        "build_date": build.date,
+        "source_date_epoch": build.epoch,
+        "git": {"commit": build.commit, "uncommitted_changes": build.dirty},
+        "tools": tool_versions(pandoc_version),
+        "sources": file_entries(project_root, skip=exclude),
+        "outputs": [e for e in file_entries(out_tree) if e["path"] != path.name],
+    }
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")

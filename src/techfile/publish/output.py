@@ -1,0 +1,29 @@
+"""Atomic output: build into a hidden sibling folder, then swap it in; on failure the old output stays as it was."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def staged_output(out: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside `out`; replace `out` with it only if the block succeeds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    retired = None
+    if out.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rename(out, retired / out.name)
+    os.rename(staging, out)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)

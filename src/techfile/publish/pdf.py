@@ -1,0 +1,91 @@
+"""PDFs: generated Markdown → pandoc (Typst writer, raw pass-through off) → Typst → PDF/A-2b, fonts shipped."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from techfile.resources import doc_templates_dir
+
+PANDOC_TIMEOUT_SECONDS = 60
+# Markdown as both MkDocs and pandoc read it, with every extension that could run source text as code,
+# markup or metadata switched off.
+PANDOC_FORMAT = "markdown" + "".join(f"-{ext}" for ext in (
+    "raw_html", "raw_attribute", "raw_tex", "tex_math_dollars", "tex_math_single_backslash",
+    "tex_math_double_backslash", "latex_macros", "citations", "smart", "yaml_metadata_block",
+    "pandoc_title_block", "fenced_divs", "bracketed_spans", "native_divs", "native_spans", "implicit_figures",
+))
+PDF_STANDARDS = ["a-2b"]
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page\b")
+
+
+class PdfError(Exception):
+    """pandoc or Typst failed on a document, or Typst warned."""
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """Everything one worker needs to make one PDF (plain data, so it crosses process boundaries)."""
+
+    document_id: str
+    markdown_path: str
+    pdf_path: str
+    epoch: int
+    cover: dict[str, str]
+
+
+def pandoc_path() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def markdown_to_typst(job: PdfJob) -> Path:
+    """Convert the document's Markdown to a standalone Typst file next to the PDF."""
+    templates = doc_templates_dir() / "pdf"
+    typst_path = Path(job.pdf_path).with_suffix(".typ")
+    command = [
+        pandoc_path(), job.markdown_path, "--from", PANDOC_FORMAT, "--to", "typst", "--standalone", "--sandbox",
+        f"--template={templates / 'techfile.typ'}", f"--lua-filter={templates / 'links.lua'}",
+        "--shift-heading-level-by=-1", "--columns=100", "--output", str(typst_path),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PANDOC_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise PdfError(f"{job.document_id}: pandoc did not finish within {PANDOC_TIMEOUT_SECONDS} s") from None
+    if done.returncode != 0:
+        raise PdfError(f"{job.document_id}: pandoc failed: {done.stderr.strip()}")
+    return typst_path
+
+
+def typst_to_pdf(job: PdfJob, typst_path: Path) -> int:
+    """Compile the Typst file to PDF/A-2b with the shipped fonts only; warnings are errors. Returns the page count."""
+    import typst
+
+    fonts = doc_templates_dir() / "pdf" / "fonts"
+    try:
+        _, warnings = typst.compile_with_warnings(
+            str(typst_path), output=job.pdf_path, root=str(typst_path.parent), font_paths=[str(fonts)],
+            ignore_system_fonts=True, timestamp=job.epoch, pdf_standards=PDF_STANDARDS, sys_inputs=job.cover,
+        )
+    except typst.TypstError as err:
+        raise PdfError(f"{job.document_id}: Typst failed: {err.message}") from None
+    if warnings:
+        raise PdfError(f"{job.document_id}: Typst warned: " + "; ".join(w.message for w in warnings))
+    return count_pages(Path(job.pdf_path))
+
+
+def count_pages(pdf: Path) -> int:
+    """Pages in a Typst-written PDF (its page objects are not compressed)."""
+    return len(_PAGE_OBJECT.findall(pdf.read_bytes()))
+
+
+def make_pdf(job: PdfJob) -> int:
+    """One document from Markdown to PDF; the intermediate Typst file is removed. Returns the page count."""
+    typst_path = markdown_to_typst(job)
+    try:
+        return typst_to_pdf(job, typst_path)
+    finally:
+        typst_path.unlink(missing_ok=True)

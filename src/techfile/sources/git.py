@@ -1,0 +1,38 @@
+"""What git knows about the project: the commit it is at, whether it has uncommitted changes, when it last changed."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+GIT_TIMEOUT_SECONDS = 20
+
+
+@dataclass(frozen=True)
+class GitState:
+    """The project's git state; all None/False outside a repository."""
+
+    commit: str | None = None
+    dirty: bool = False
+    last_change_epoch: int | None = None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=GIT_TIMEOUT_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_state(root: Path, ignored: tuple[str, ...] = ()) -> GitState:
+    """The commit, dirtiness (ignoring `ignored` paths inside the project) and last change time of the project folder."""
+    if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
+        return GitState()
+    commit = _git(root, "rev-parse", "HEAD")
+    excludes = [f":(exclude){path}" for path in ignored]
+    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", ".", *excludes)
+    last = _git(root, "log", "-1", "--format=%ct", "--", ".")
+    return GitState(commit=commit, dirty=bool(status), last_change_epoch=int(last) if last else None)
