@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.techfile-installed
 
-.PHONY: setup run test bench schemas clean
+.PHONY: setup system-deps run test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
@@ -14,14 +14,22 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# What the tests need beyond Python: Debian's chromium (the site is tested in a real browser) and poppler-utils.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
 run: setup
 	$(BIN)/techfile check sample_project
+	$(BIN)/techfile build sample_project
+	@echo "Open sample_project/build/site/index.html in a browser; PDFs are in sample_project/build/pdf/."
 
-test: setup
+test: setup system-deps
 	$(BIN)/python -m pytest -q -n 2
 
 bench: setup
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_build.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache sample_project/build

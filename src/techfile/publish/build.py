@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -20,9 +22,10 @@ from techfile.loading import load_project
 from techfile.project import Project
 from techfile.publish.manifest import write_manifest
 from techfile.publish.output import staged_output
-from techfile.publish.pdf import PdfError, PdfJob, make_pdf
+from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf
 from techfile.publish.site import SiteError, build_site
 from techfile.sources.git import git_state
+from techfile.validation.files import sha256_of
 
 PDF_TIMEOUT_SECONDS = 180
 Progress = Callable[[str], None]
@@ -49,6 +52,7 @@ class BuildResult:
     pages: dict[str, int] = field(default_factory=dict)
     unavailable: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
+    reused_pdfs: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -103,10 +107,13 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         pandoc_version = None
         if pdf:
             say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
-            result.pages = _publish_pdfs(project, documents, staging, info, draft, jobs)
+            result.pages, pdf_inputs = _publish_pdfs(project, documents, staging, out_dir, info, draft, jobs,
+                                                     result.reused_pdfs)
             pandoc_version = _pandoc_version()
+        else:
+            pdf_inputs = {}
         write_manifest(staging / "manifest.json", project.root, staging, {out_dir, staging}, info, pandoc_version,
-                       project.settings.id)
+                       project.settings.id, pdf_inputs)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -120,8 +127,6 @@ def _publish_site(project: Project, documents: list[Document], staging: Path, in
     except SiteError as err:
         raise BuildFailure(str(err)) from None
     finally:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -140,15 +145,46 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
     }
 
 
-def _publish_pdfs(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool,
-                  jobs: int | None) -> dict[str, int]:
+def _reusable_pdfs(out_dir: Path) -> dict[str, str]:
+    """Document id → input digest of the previous build's PDFs that are still exactly as that build wrote them."""
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        inputs, outputs = manifest.get("pdf_inputs", {}), {e["path"]: e["sha256"] for e in manifest.get("outputs", [])}
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    reusable = {}
+    for document_id, key in inputs.items():
+        pdf = out_dir / "pdf" / f"{document_id}.pdf"
+        if pdf.is_file() and outputs.get(f"pdf/{document_id}.pdf") == sha256_of(pdf):
+            reusable[document_id] = key
+    return reusable
+
+
+def _publish_pdfs(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
+                  draft: bool, jobs: int | None, reused: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """Make each document's PDF, reusing the previous build's PDF when its inputs are unchanged."""
     pdf_dir = staging / "pdf"
     pdf_dir.mkdir()
-    work = [
-        PdfJob(d.id, str(staging / "markdown" / f"{d.id}.md"), str(pdf_dir / f"{d.id}.pdf"), info.epoch,
-               cover_facts(project, d, info, draft))
-        for d in documents if d.in_pdf
-    ]
+    previous = _reusable_pdfs(out_dir)
+    keys: dict[str, str] = {}
+    pages: dict[str, int] = {}
+    work: list[PdfJob] = []
+    for document in (d for d in documents if d.in_pdf):
+        job = PdfJob(document.id, str(staging / "markdown" / f"{document.id}.md"), str(pdf_dir / f"{document.id}.pdf"),
+                     info.epoch, cover_facts(project, document, info, draft))
+        keys[document.id] = job_key(job)
+        if previous.get(document.id) == keys[document.id]:
+            shutil.copyfile(out_dir / "pdf" / f"{document.id}.pdf", job.pdf_path)
+            pages[document.id] = count_pages(Path(job.pdf_path))
+            reused.append(document.id)
+        else:
+            work.append(job)
+    if work:
+        pages.update(_run_pdf_jobs(work, jobs))
+    return dict(sorted(pages.items())), keys
+
+
+def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     pages: dict[str, int] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:

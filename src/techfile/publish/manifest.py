@@ -39,8 +39,9 @@ def tool_versions(pandoc_version: str | None) -> dict[str, str]:
 
 
 def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[Path], build: BuildInfo,
-                   pandoc_version: str | None, project_id: str) -> None:
-    """Write manifest.json describing the sources and everything in `out_tree` (except the manifest itself)."""
+                   pandoc_version: str | None, project_id: str, pdf_inputs: dict[str, str]) -> None:
+    """Write manifest.json: the sources, everything in `out_tree` (but the manifest), and each PDF's input digest,
+    which lets the next build reuse a PDF whose inputs did not change."""
     manifest = {
         "manifest_version": 1,
         "project": project_id,
@@ -50,5 +51,6 @@ def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[
         "tools": tool_versions(pandoc_version),
         "sources": file_entries(project_root, skip=exclude),
         "outputs": [e for e in file_entries(out_tree) if e["path"] != path.name],
+        "pdf_inputs": dict(sorted(pdf_inputs.items())),
     }
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")

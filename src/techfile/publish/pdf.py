@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
 from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from techfile.resources import doc_templates_dir
@@ -34,6 +38,26 @@ class PdfJob:
     pdf_path: str
     epoch: int
     cover: dict[str, str]
+
+
+def job_key(job: PdfJob) -> str:
+    """A digest of everything that shapes the PDF: Markdown, cover facts, date, template, fonts and tool versions."""
+    digest = hashlib.sha256()
+    digest.update(Path(job.markdown_path).read_bytes())
+    digest.update(json.dumps({"cover": job.cover, "epoch": job.epoch, "tools": _tool_fingerprint()}, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+@cache
+def _tool_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((doc_templates_dir() / "pdf").rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    for package in ("pypandoc-binary", "typst", "techfile"):
+        digest.update(metadata.version(package).encode())
+    digest.update(PANDOC_FORMAT.encode() + repr(PDF_STANDARDS).encode())
+    return digest.hexdigest()
 
 
 def pandoc_path() -> str:

@@ -1,0 +1,185 @@
+"""`techfile build` on the sample: every expected file, complete PDFs, deterministic, atomic, escaped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE, run_cli
+from techfile import load_project
+from techfile.publish.build import BuildResult, build
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def pdf_text(path: Path) -> str:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+def headings(markdown: str) -> list[str]:
+    """Section headings of a generated Markdown document (level 2 and 3), unescaped."""
+    found = re.findall(r"^#{2,3} (.+)$", markdown, re.MULTILINE)
+    return [re.sub(r"\\(.)", r"\1", h).replace("`", "") for h in found]
+
+
+@pytest.fixture(scope="module")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build(SAMPLE, tmp_path_factory.mktemp("sample") / "build")
+
+
+def test_every_expected_file_is_built(sample_build: BuildResult) -> None:
+    out = sample_build.out
+    project = load_project(str(SAMPLE)).project
+    expected_ids = {f"thoravis-cxr-model-card-{m.id}" for m in project.models}
+    expected_ids |= {f"thoravis-cxr-datasheet-{d.id}" for d in project.datasets}
+    expected_ids |= {"thoravis-cxr-risk-register", "thoravis-cxr-qms-manual", "thoravis-cxr-logbook"}
+    assert {d.id for d in sample_build.documents if d.in_pdf} == expected_ids
+    for doc_id in expected_ids:
+        assert (out / "markdown" / f"{doc_id}.md").is_file()
+        assert (out / "pdf" / f"{doc_id}.pdf").read_bytes().startswith(b"%PDF-")
+        assert (out / "site" / f"{doc_id}.html").is_file()
+    assert (out / "site" / "index.html").is_file()
+    assert (out / "site" / "search" / "search_index.json").is_file()
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "markdown", "pdf", "site"]
+
+
+def test_pdfs_hold_cover_fields_and_every_heading(sample_build: BuildResult) -> None:
+    out = sample_build.out
+    for document in (d for d in sample_build.documents if d.in_pdf):
+        text = pdf_text(out / "pdf" / f"{document.id}.pdf")
+        for fact in (document.id, "Version", "Status", "Owner", "Source commit", "Page 2 of"):
+            assert fact in text, (document.id, fact)
+        position = 0
+        for heading in headings(document.markdown):
+            found = text.find(" ".join(heading.split()), position)
+            assert found >= 0, (document.id, heading)
+
+
+def test_pdf_fonts_are_all_embedded(sample_build: BuildResult) -> None:
+    for pdf in sorted((sample_build.out / "pdf").glob("*.pdf")):
+        listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        rows = listing.splitlines()[2:]
+        assert rows, pdf.name
+        for row in rows:
+            assert row.split()[-5] == "yes", f"{pdf.name}: font not embedded: {row}"
+            assert "DejaVu" in row, f"{pdf.name}: font not shipped by techfile: {row}"
+
+
+def test_pdfs_are_pdf_a_2b(sample_build: BuildResult) -> None:
+    pdf = next((sample_build.out / "pdf").glob("*.pdf")).read_bytes()
+    assert b"<pdfaid:part>2</pdfaid:part>" in pdf and b"<pdfaid:conformance>B</pdfaid:conformance>" in pdf
+
+
+def test_manifest_lists_sources_outputs_and_tools(sample_build: BuildResult) -> None:
+    manifest = json.loads((sample_build.out / "manifest.json").read_text(encoding="utf-8"))
+    sources = {e["path"]: e for e in manifest["sources"]}
+    assert "techfile.yaml" in sources and "system.yaml" in sources
+    assert any(p.startswith("evidence/files/") for p in sources)
+    assert sources["techfile.yaml"]["sha256"] == hashlib.sha256((SAMPLE / "techfile.yaml").read_bytes()).hexdigest()
+    outputs = {e["path"] for e in manifest["outputs"]}
+    assert {f"pdf/{d.id}.pdf" for d in sample_build.documents if d.in_pdf} <= outputs
+    assert "site/index.html" in outputs and "manifest.json" not in outputs
+    assert set(manifest["tools"]) >= {"techfile", "pandoc", "typst", "mkdocs", "mkdocs-material"}
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", manifest["build_date"])
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    first = build(SAMPLE, tmp_path / "one")
+    second = build(SAMPLE, tmp_path / "two")
+    one, two = tree_digest(first.out), tree_digest(second.out)
+    assert one.keys() == two.keys()
+    assert [p for p in one if one[p] != two[p]] == []
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("build"))
+    return copy
+
+
+def test_failed_build_leaves_previous_output_untouched(project_copy: Path) -> None:
+    out = project_copy / "build"
+    assert run_cli("build", str(project_copy), "--no-pdf").exit_code == 0
+    before = tree_digest(out)
+    template = project_copy / "templates" / "risk-register" / "risk-register.md.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("# {{ doc.title }}\n\n{{ risks | no_such_filter }}\n", encoding="utf-8")
+    result = run_cli("build", str(project_copy), "--no-pdf")
+    assert result.exit_code == 3, result.output
+    assert "templates/risk-register/risk-register.md.j2:3" in result.output
+    assert "Traceback" not in result.output
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build")) == []
+
+
+def test_undefined_template_value_is_a_build_error(project_copy: Path) -> None:
+    template = project_copy / "templates" / "logbook" / "logbook.md.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("# {{ doc.title }}\n\nline two\n{{ no_such_value }}\n", encoding="utf-8")
+    result = run_cli("build", str(project_copy), "--no-pdf", "--no-site")
+    assert result.exit_code == 3
+    assert "templates/logbook/logbook.md.j2:4" in result.output and "no_such_value" in result.output
+    assert not (project_copy / "build").exists()
+
+
+def test_build_refuses_sources_with_errors(project_copy: Path) -> None:
+    (project_copy / "risks" / "broken.yaml").write_text("id: broken\n", encoding="utf-8")
+    result = run_cli("build", str(project_copy))
+    assert result.exit_code == 1
+    assert "TF201" in result.output and not (project_copy / "build").exists()
+
+
+def test_only_and_unknown_kind(project_copy: Path) -> None:
+    result = run_cli("build", str(project_copy), "--only", "logbook", "--no-site")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (project_copy / "build" / "pdf").iterdir()) == ["thoravis-cxr-logbook.pdf"]
+    assert run_cli("build", str(project_copy), "--only", "nonsense").exit_code == 2
+
+
+HOSTILE = 'Pipe | here\nnext line <b>bold</b> {{ x }} #panic("x")'
+
+
+def test_hostile_values_appear_literally(project_copy: Path) -> None:
+    path = project_copy / "risks" / "risk-missed-finding.yaml"
+    if not path.exists():
+        path = sorted((project_copy / "risks").glob("*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"^title: .*$", "title: " + json.dumps(HOSTILE), text, count=1, flags=re.MULTILINE)
+    text = re.sub(r"^owner: .*$", "owner: " + json.dumps(HOSTILE), text, count=1, flags=re.MULTILINE)
+    path.write_text(text, encoding="utf-8")
+    result = build(project_copy, project_copy / "build", only={"risk-register"})
+    flat = 'Pipe | here next line <b>bold</b> {{ x }} #panic("x")'
+    markdown = (result.out / "markdown" / "thoravis-cxr-risk-register.md").read_text(encoding="utf-8")
+    assert flat in re.sub(r"\\(.)", r"\1", markdown)
+    html = (result.out / "site" / "thoravis-cxr-risk-register.html").read_text(encoding="utf-8")
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert 'Pipe | here next line' in html and "{{ x }}" in html
+    assert flat in pdf_text(result.out / "pdf" / "thoravis-cxr-risk-register.pdf")
+
+
+def test_unchanged_pdfs_are_reused_and_changed_ones_rebuilt(project_copy: Path) -> None:
+    out = project_copy / "build"
+    first = build(project_copy, out)
+    assert first.reused_pdfs == []
+    second = build(project_copy, out)
+    assert sorted(second.reused_pdfs) == sorted(d.id for d in first.documents if d.in_pdf)
+    risk = sorted((project_copy / "risks").glob("*.yaml"))[0]
+    risk.write_text(risk.read_text(encoding="utf-8").replace("title: ", "title: Revised — ", 1), encoding="utf-8")
+    tampered = out / "pdf" / "thoravis-cxr-logbook.pdf"
+    tampered.write_bytes(tampered.read_bytes() + b"%tampered\n")
+    third = build(project_copy, out)
+    assert "thoravis-cxr-risk-register" not in third.reused_pdfs
+    assert "thoravis-cxr-logbook" not in third.reused_pdfs
+    assert "thoravis-cxr-qms-manual" in third.reused_pdfs
+    assert b"%tampered" not in (out / "pdf" / "thoravis-cxr-logbook.pdf").read_bytes()
