@@ -183,3 +183,64 @@ def test_unchanged_pdfs_are_reused_and_changed_ones_rebuilt(project_copy: Path) 
     assert "thoravis-cxr-logbook" not in third.reused_pdfs
     assert "thoravis-cxr-qms-manual" in third.reused_pdfs
     assert b"%tampered" not in (out / "pdf" / "thoravis-cxr-logbook.pdf").read_bytes()
+
+
+def pdf_pages_text(path: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [" ".join(page.split()) for page in text.split("\f")]
+
+
+def test_long_tables_repeat_their_header_on_every_page(sample_build: BuildResult) -> None:
+    pages = pdf_pages_text(sample_build.out / "pdf" / "thoravis-cxr-model-card-nodule-detector.pdf")
+    header = "Metric Slice Scope Value 95% CI n Threshold Result"
+    with_header = [i for i, page in enumerate(pages) if header in page]
+    assert len(with_header) >= 2, "the quantitative analyses table should span pages with its header repeated"
+    assert with_header == list(range(with_header[0], with_header[0] + len(with_header)))
+
+
+def test_sample_pdf_has_no_draft_mark_when_clean(sample_build: BuildResult) -> None:
+    if sample_build.documents and any(d.gaps for d in sample_build.documents):
+        pytest.fail("the sample should have no gaps")
+    text = pdf_text(sample_build.out / "pdf" / "thoravis-cxr-qms-manual.pdf")
+    assert "DRAFT" not in text.replace("draft", "")
+
+
+def test_project_with_gaps_is_marked_draft(tmp_path: Path) -> None:
+    base = Path(__file__).parent / "bad_inputs" / "_base"
+    result = build(base, tmp_path / "out", only={"model-cards"}, site=False)
+    assert result.gap_count > 0
+    text = pdf_text(next((tmp_path / "out" / "pdf").glob("*.pdf")))
+    assert "DRAFT" in text and "MISSING:" in text and "Gaps" in text
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.org", "GIT_COMMITTER_NAME": "Test",
+           "GIT_COMMITTER_EMAIL": "test@example.org", "GIT_AUTHOR_DATE": "2026-03-04T05:06:07Z",
+           "GIT_COMMITTER_DATE": "2026-03-04T05:06:07Z", "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, env=env).stdout
+
+
+def test_build_date_and_commit_come_from_git_and_uncommitted_changes_mean_draft(project_copy: Path) -> None:
+    git(project_copy, "init", "-q")
+    git(project_copy, "add", "-A")
+    git(project_copy, "commit", "-q", "-m", "sources")
+    head = git(project_copy, "rev-parse", "HEAD").strip()
+    clean = build(project_copy, project_copy / "build", only={"qms-manual"}, site=False)
+    text = pdf_text(clean.out / "pdf" / "thoravis-cxr-qms-manual.pdf")
+    assert "2026-03-04" in text and head[:12] in text and "DRAFT" not in text
+    manifest = json.loads((clean.out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["git"] == {"commit": head, "uncommitted_changes": False}
+    (project_copy / "risks" / sorted(p.name for p in (project_copy / "risks").iterdir())[0]).open("a").write("# edited\n")
+    dirty = build(project_copy, project_copy / "build", only={"qms-manual"}, site=False)
+    assert "DRAFT" in pdf_text(dirty.out / "pdf" / "thoravis-cxr-qms-manual.pdf")
+
+
+def test_build_date_from_techfile_yaml_then_source_date_epoch(project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from techfile.publish.build import build_info
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    project = load_project(str(project_copy)).project
+    assert project.settings is not None
+    assert build_info(project, project_copy / "build").date == project.settings.document_control.date
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    assert build_info(project, project_copy / "build").date == "2026-01-01"
