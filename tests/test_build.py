@@ -244,3 +244,11 @@ def test_build_date_from_techfile_yaml_then_source_date_epoch(project_copy: Path
     assert build_info(project, project_copy / "build").date == project.settings.document_control.date
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     assert build_info(project, project_copy / "build").date == "2026-01-01"
+
+
+def test_build_with_relative_paths(project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project_copy.parent)
+    result = run_cli("build", "project", "--only", "logbook")
+    assert result.exit_code == 0, result.output
+    assert (project_copy / "build" / "site" / "index.html").is_file()
+    assert (project_copy / "build" / "pdf" / "thoravis-cxr-logbook.pdf").is_file()

@@ -65,6 +65,7 @@ def site_config(title: str, documents: list[Document], docs_dir: Path, site_dir:
 def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: Path, epoch: int,
                primary_color: str | None = None) -> None:
     """Write the documents' Markdown into a MkDocs docs folder and build the site into `site_dir`."""
+    work_dir, site_dir = work_dir.resolve(), site_dir.resolve()  # MkDocs resolves paths against the config file
     docs_dir = work_dir / "site-src"
     docs_dir.mkdir(parents=True)
     for document in documents:
