@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,6 @@ def test_bad_input(case_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     matching = [line for line in output.splitlines() if line.startswith(location)]
     assert matching, f"no diagnostic at {location!r} in:\n{output}"
     assert any(expect["message"] in line for line in matching), f"{expect['message']!r} not in {matching}"
+    if case.get("only"):
+        located = [line for line in output.splitlines() if re.match(r"^project/\S+:\d+:\d+: TF\d{3} ", line)]
+        assert located == matching, f"expected this diagnostic alone, got:\n{output}"

@@ -49,6 +49,7 @@ def load_project(path: str | Path) -> LoadResult:
         diagnostics.append(finding("TF003", kind.location, 1, 1, f"missing {kind.label} file {kind.location}",
                                       f"Create {kind.location}; its schema is schemas/{kind.schema_file} (`techfile schema`)."))
     loaded = _load_documents(root, found, diagnostics)
+    unreadable = {s.path.stem: s.kind.name for s in found if s not in {source for source, _ in loaded}}
     if _refuses_schema_version(loaded, diagnostics):
         return LoadResult(resolve_project(root, [])[0], sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
 
@@ -63,7 +64,7 @@ def load_project(path: str | Path) -> LoadResult:
     index, duplicate_ids = references.index_entities(documents)
     diagnostics.extend(duplicate_ids)
     for source, document in loaded:
-        diagnostics.extend(references.check_references(source.kind.name, document, index))
+        diagnostics.extend(references.check_references(source.kind.name, document, index, unreadable))
         diagnostics.extend(files.check_file_references(source.kind.name, document, root))
         diagnostics.extend(lint.check_file_names(source.kind.name, source.kind.folder, document))
     diagnostics.extend(lint.check_unused_evidence(documents, index))
@@ -78,8 +79,12 @@ def _load_documents(root: Path, found: list[SourceFile], diagnostics: list[Diagn
     for source in found:
         if not source.path.resolve().is_relative_to(root.resolve()):
             diagnostics.append(finding("TF402", source.relpath, 1, 1,
-                                          "source file is a symlink that points outside the project folder",
-                                          "Keep source files inside the project; copy the file instead of linking it."))
+                                       "source file is a symlink that points outside the project folder",
+                                       "Keep source files inside the project; copy the file instead of linking it."))
+            continue
+        if not source.path.is_file():
+            diagnostics.append(finding("TF401", source.relpath, 1, 1, "source file is a symlink to a file that does not exist",
+                                       "Remove the broken link, or restore the file it points to."))
             continue
         document, findings = load_yaml_source(source.path, source.relpath)
         diagnostics.extend(findings)

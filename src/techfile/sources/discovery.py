@@ -27,7 +27,8 @@ def discover_sources(root: Path) -> tuple[list[SourceFile], list[SourceKind]]:
         location = root / kind.location
         if kind.folder:
             if location.is_dir():
-                files = sorted(p for p in location.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+                files = sorted(p for p in location.iterdir()
+                               if p.suffix.lower() in YAML_SUFFIXES and (p.is_file() or p.is_symlink()))
                 found.extend(SourceFile(kind, p, p.relative_to(root).as_posix()) for p in files)
         elif location.is_file():
             found.append(SourceFile(kind, location, kind.location))

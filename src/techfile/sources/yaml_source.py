@@ -118,11 +118,7 @@ def _load(path: Path, relpath: str, max_bytes: int) -> SourceDocument:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        position = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        problem = " ".join(filter(None, [err.context, err.problem]))
-        raise SourceError("TF102", position, f"YAML syntax error: {problem}",
-                          "Check indentation, quoting and the `key: value` form around this position.") from None
+        raise _syntax_error(err) from None
     except yaml.YAMLError as err:
         raise SourceError("TF102", Mark(1, 1), f"YAML syntax error: {err}", "") from None
     except RecursionError:
@@ -143,6 +139,22 @@ def _load(path: Path, relpath: str, max_bytes: int) -> SourceDocument:
     return document
 
 
+def _syntax_error(err: yaml.MarkedYAMLError) -> SourceError:
+    """Locate a YAML syntax error where the user must look: where a scalar or key began, else where parsing stopped."""
+    problem = err.problem or ""
+    context = err.context or ""
+    if "maximum nesting depth" in problem:
+        mark = err.problem_mark
+        return SourceError("TF109", Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1),
+                           f"values nested deeper than {MAX_DEPTH} levels", "Flatten the structure.")
+    starts_earlier = context.startswith("while scanning") or "could not find expected ':'" in problem
+    mark = err.context_mark if starts_earlier and err.context_mark else err.problem_mark or err.context_mark
+    position = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
+    message = " ".join(filter(None, [context, problem]))
+    return SourceError("TF102", position, f"YAML syntax error: {message}",
+                       "Check indentation, quoting and the `key: value` form around this position.")
+
+
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -155,6 +167,7 @@ class _Converter:
         self.seen: set[int] = set()
         self.active: set[int] = set()
         self.expansions = 0
+        self.alias_site: JsonPath = ()
         self.constructor = yaml.constructor.SafeConstructor()
 
     def convert(self, node: yaml.Node, path: JsonPath, aliased: bool = False) -> Any:
@@ -163,11 +176,13 @@ class _Converter:
         if id(node) in self.active:
             raise SourceError("TF108", _mark(node), "a YAML alias refers to the value that contains it",
                               "Write the values out instead of a self-referring alias.")
-        aliased = aliased or (id(node) in self.seen and not isinstance(node, yaml.ScalarNode))
+        if not aliased and id(node) in self.seen and not isinstance(node, yaml.ScalarNode):
+            aliased, self.alias_site = True, path
         if aliased:
             self.expansions += 1
             if self.expansions > MAX_ALIAS_EXPANSIONS:
-                raise SourceError("TF108", _mark(node), f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
+                site = self.document.mark(self.alias_site[:-1]) if self.alias_site else _mark(node)
+                raise SourceError("TF108", site, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
                                   "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
         self.seen.add(id(node))
         self.document.value_marks.setdefault(path, _mark(node))
@@ -176,6 +191,9 @@ class _Converter:
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
+                if node.tag != "tag:yaml.org,2002:seq":
+                    raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
+                                      "Sources hold plain data only: remove the tag.")
                 return [self.convert(item, (*path, index), aliased) for index, item in enumerate(node.value)]
             return self._mapping(node, path, aliased)
         finally:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from techfile.diagnostics import Diagnostic
 from techfile.sources.yaml_source import SourceDocument
 from techfile.validation.annotations import annotated_places, find_values
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def resolve_inside(root: Path, reference: str) -> tuple[Path | None, str, str]:
@@ -56,10 +59,10 @@ def sha256_of(path: Path) -> str:
 
 def _check_sha256(document: SourceDocument, file: Path) -> list[Diagnostic]:
     recorded = document.data.get("sha256")
-    if not isinstance(recorded, str):
-        return []
+    if not isinstance(recorded, str) or not _SHA256.fullmatch(recorded):
+        return []  # a malformed hash is the schema's finding
     actual = sha256_of(file)
-    if actual == recorded.lower():
+    if actual == recorded:
         return []
     return [document.finding("TF403", ("sha256",),
                 f"evidence file {document.data['file']!r} no longer matches its recorded sha256",

@@ -40,14 +40,21 @@ def index_entities(documents: list[tuple[str, SourceDocument]]) -> tuple[dict[st
     return index, diagnostics
 
 
-def check_references(kind: str, document: SourceDocument, index: dict[str, EntityRecord]) -> list[Diagnostic]:
-    """Every annotated reference in `document` names an entity of the kind its schema asks for."""
+def check_references(kind: str, document: SourceDocument, index: dict[str, EntityRecord],
+                     unreadable: dict[str, str] | None = None) -> list[Diagnostic]:
+    """Every annotated reference in `document` names an entity of the kind its schema asks for.
+
+    `unreadable` maps the file stems of sources that failed to load to their kind: a reference to one of
+    them is not reported again, since the file's own error already explains it.
+    """
+    unreadable = unreadable or {}
     diagnostics: list[Diagnostic] = []
     for place in annotated_places(kind):
         if place.ref_kind is None:
             continue
         for path, value in find_values(document.data, place.pattern):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or (value in unreadable and value not in index
+                                              and place.ref_kind in (unreadable[value], ANY)):
                 continue
             problem = _reference_problem(value, place.ref_kind, index)
             if problem:
@@ -64,9 +71,13 @@ def _reference_problem(value: str, wanted: str, index: dict[str, EntityRecord]) 
         if wanted in (ANY, record.kind):
             return None
         found = KINDS_BY_NAME[record.kind].label
-        return (f"{value!r} is a {found} ({record.document.relpath}), not a {label}",
-                f"Refer to a {label} here.{_suggest(value, wanted, index)}")
+        return (f"{value!r} is {_a(found)} ({record.document.relpath}), not {_a(label)}",
+                f"Refer to {_a(label)} here.{_suggest(value, wanted, index)}")
     return f"unknown {label} {value!r}", f"No {label} has this id.{_suggest(value, wanted, index)}"
+
+
+def _a(label: str) -> str:
+    return f"{'an' if label[0].lower() in 'aeiou' else 'a'} {label}"
 
 
 def _suggest(value: str, wanted: str, index: dict[str, EntityRecord]) -> str:

@@ -35,16 +35,23 @@ def _validator(kind_name: str) -> Draft202012Validator:
 
 def check_schema(kind: SourceKind, document: SourceDocument) -> list[Diagnostic]:
     """All schema violations of one document, each at the key or value it concerns."""
+    errors = [_most_specific(error) for error in _validator(kind.name).iter_errors(document.data)]
+    wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     diagnostics: list[Diagnostic] = []
-    for error in _validator(kind.name).iter_errors(document.data):
-        diagnostics.extend(_describe(_most_specific(error), document, load_schema(kind.name)))
+    for error in errors:
+        if error.validator != "type" and tuple(error.absolute_path) in wrong_type:
+            continue  # the value's type is wrong: its other constraints say nothing more
+        diagnostics.extend(_describe(error, document, load_schema(kind.name)))
     return diagnostics
 
 
 def _most_specific(error: ValidationError) -> ValidationError:
-    """For `oneOf`/`anyOf` failures, the branch error that best explains what is wrong."""
+    """For `oneOf`/`anyOf` failures, the error of the branch meant for this kind of value (its `type` matches)."""
     while error.validator in ("oneOf", "anyOf") and error.context:
-        error = best_match(error.context)
+        wrong_type = {e.relative_schema_path[0] for e in error.context
+                      if e.validator == "type" and len(e.relative_schema_path) == 2}
+        fitting = [e for e in error.context if e.relative_schema_path[0] not in wrong_type]
+        error = best_match(fitting or error.context)
     return error
 
 
@@ -121,9 +128,16 @@ def _rule(error: ValidationError) -> str:
         "exclusiveMaximum": f"{_short(error.instance)} must be below {value}",
         "uniqueItems": "lists the same item more than once",
         "dependentRequired": f"needs {_dependents(value)}",
-        "not": "combines properties that exclude each other",
+        "not": _exclusion(value),
     }
     return messages.get(error.validator, error.message)
+
+
+def _exclusion(value: Any) -> str:
+    names = value.get("required", []) if isinstance(value, dict) else []
+    if len(names) >= 2:
+        return " and ".join(names) + " must not both be given"
+    return "combines properties that exclude each other"
 
 
 def _dependents(value: Any) -> str:
