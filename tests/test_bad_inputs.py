@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from conftest import run_cli
 
 CASES_DIR = Path(__file__).parent / "bad_inputs"

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE, run_cli
 from techfile import load_project
 from techfile.publish.build import BuildResult, build
+
+from conftest import SAMPLE, run_cli
 
 
 def tree_digest(root: Path) -> dict[str, str]:

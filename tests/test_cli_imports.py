@@ -9,7 +9,7 @@ HEAVY = ("mkdocs", "material", "pypandoc", "typst", "matplotlib", "jinja2", "ric
 
 
 def test_importing_cli_imports_no_heavy_module() -> None:
-    code = "import sys, techfile.cli; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,)
+    code = f"import sys, techfile.cli; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
 
@@ -17,7 +17,7 @@ def test_importing_cli_imports_no_heavy_module() -> None:
 def test_check_run_imports_no_heavy_module() -> None:
     code = (
         "import sys; from techfile.loading import load_project; load_project(sys.argv[1]);"
-        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in %r)))" % (HEAVY,)
+        f"print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})))"
     )
     from conftest import SAMPLE
 

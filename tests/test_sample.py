@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from conftest import SAMPLE, run_cli
-
 from techfile import load_project
 from techfile.project import Prose
+
+from conftest import SAMPLE, run_cli
 
 
 def test_check_sample_exits_zero_with_no_findings() -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE, SCHEMAS, run_cli
 from jsonschema import Draft202012Validator
 
 from techfile.sources.discovery import discover_sources
 from techfile.sources.kinds import SOURCE_KINDS
+
+from conftest import SAMPLE, SCHEMAS, run_cli
 
 SCHEMA_FILES = sorted(SCHEMAS.glob("*.schema.json"))
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from techfile.loading import LoadResult
 
 
-def load_project(path: str) -> "LoadResult":
+def load_project(path: str) -> LoadResult:
     """Load, validate and resolve a project folder: the typed project and its diagnostics."""
     from techfile.loading import load_project as _load
 

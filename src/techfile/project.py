@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 
 
 @dataclass(frozen=True)
@@ -668,8 +667,8 @@ class Change:
 
 # --- the project ------------------------------------------------------------------------------
 
-Entity = Union[System, PipelineStage, Dataset, Model, Risk, Control, Procedure, Evidence, LogbookEntry,
-               StatementOfApplicability, Change]
+Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure | Evidence | LogbookEntry
+          | StatementOfApplicability | Change)
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,8 @@ def build_info(project: Project, out: Path) -> BuildInfo:
         epoch = state.last_change_epoch
     else:
         day = dt.date.fromisoformat(project.settings.document_control.date)
-        epoch = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
-    date = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc).date().isoformat()
+        epoch = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    date = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
     return BuildInfo(date=date, epoch=epoch, commit=state.commit, dirty=state.dirty, techfile_version=__version__)
 
 
