@@ -253,3 +253,17 @@ def test_build_with_relative_paths(project_copy: Path, monkeypatch: pytest.Monke
     assert result.exit_code == 0, result.output
     assert (project_copy / "build" / "site" / "index.html").is_file()
     assert (project_copy / "build" / "pdf" / "thoravis-cxr-logbook.pdf").is_file()
+
+
+def test_build_failing_in_the_site_step_leaves_previous_output(project_copy: Path) -> None:
+    out = project_copy / "build"
+    assert run_cli("build", str(project_copy), "--only", "logbook").exit_code == 0
+    before = tree_digest(out)
+    template = project_copy / "templates" / "logbook" / "logbook.md.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("# {{ doc.title }}\n\nSee [the annex](no-such-page.md).\n", encoding="utf-8")
+    result = run_cli("build", str(project_copy), "--only", "logbook")
+    assert result.exit_code == 3, result.output
+    assert "no-such-page.md" in result.output and "Traceback" not in result.output
+    assert tree_digest(out) == before
+    assert [p.name for p in project_copy.iterdir() if p.name.startswith(".build")] == []

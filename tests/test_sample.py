@@ -46,3 +46,15 @@ def test_prose_files_are_read_and_entities_are_located() -> None:
     assert procedure.location.path.startswith("qms/") and procedure.location.line >= 1
     assert project.entity(project.risks[0].id) is project.risks[0]
     assert [e.sequence for e in project.logbook] == sorted(e.sequence for e in project.logbook)
+
+
+def test_internal_error_exits_3_without_traceback(monkeypatch) -> None:
+    import techfile.loading
+
+    def broken(path: str) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(techfile.loading, "load_project", broken)
+    result = run_cli("check", str(SAMPLE))
+    assert result.exit_code == 3
+    assert "TF900" in result.output and "simulated bug" in result.output and "Traceback" not in result.output
