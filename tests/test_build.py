@@ -43,7 +43,8 @@ def test_every_expected_file_is_built(sample_build: BuildResult) -> None:
     project = load_project(str(SAMPLE)).project
     expected_ids = {f"thoravis-cxr-model-card-{m.id}" for m in project.models}
     expected_ids |= {f"thoravis-cxr-datasheet-{d.id}" for d in project.datasets}
-    expected_ids |= {"thoravis-cxr-risk-register", "thoravis-cxr-qms-manual", "thoravis-cxr-logbook"}
+    expected_ids |= {f"thoravis-cxr-{kind}" for kind in ("risk-register", "qms-manual", "logbook", "technical-file",
+                                                         "declaration-of-conformity", "instructions-for-use")}
     assert {d.id for d in sample_build.documents if d.in_pdf} == expected_ids
     for doc_id in expected_ids:
         assert (out / "markdown" / f"{doc_id}.md").is_file()

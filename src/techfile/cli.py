@@ -143,3 +143,21 @@ def serve(directory: str, host: str, port: int) -> None:
     except BuildFailure as failure:
         click.echo(f"techfile: {failure}", err=True)
         sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_guarded
+def classify(directory: str, output_format: str) -> None:
+    """Decide the system's EU AI Act risk class, with the reasoning and the obligations that follow."""
+    from techfile.assess.classification import classify as decide
+    from techfile.loading import load_project
+    from techfile.reporting import report_classification, report_text
+
+    result = load_project(directory)
+    if result.errors or result.project.system is None:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        click.echo("cannot classify: fix the errors above first (see `techfile check`).")
+        sys.exit(EXIT_FINDINGS)
+    click.echo(report_classification(decide(result.project.system), output_format))

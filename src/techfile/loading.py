@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from techfile.assess.findings import assess_project
 from techfile.diagnostics import Diagnostic, Severity, finding, sort_diagnostics
 from techfile.project import Project
 from techfile.resolve import resolve_project
@@ -71,6 +72,8 @@ def load_project(path: str | Path) -> LoadResult:
 
     project, resolve_findings = resolve_project(root, valid)
     diagnostics.extend(resolve_findings)
+    if not any(d.severity is Severity.ERROR for d in diagnostics):
+        diagnostics.extend(assess_project(project))
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
 
 

@@ -84,6 +84,7 @@ class ProjectSettings:
     outputs: Outputs = field(default_factory=Outputs)
     branding: Branding = field(default_factory=Branding)
     location: Location = Location("techfile.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 # --- system -----------------------------------------------------------------------------------
@@ -227,6 +228,37 @@ class StandardApplied:
 
 
 @dataclass(frozen=True)
+class RiskManagementSystem:
+    description: Prose
+    procedure: str | None = None
+
+
+@dataclass(frozen=True)
+class Declaration:
+    place: str
+    date: str
+    signatory: str
+    function: str
+    on_behalf_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Conformity:
+    """How conformity is assessed (Art. 43) and declared (Art. 47, Annex V)."""
+
+    procedure: str
+    description: str | None = None
+    certificate: str | None = None
+    declaration: Declaration | None = None
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    point: str
+    justification: str
+
+
+@dataclass(frozen=True)
 class System:
     id: str
     name: str
@@ -251,9 +283,23 @@ class System:
     input_data_specification: Prose | None = None
     expected_lifetime: str | None = None
     predetermined_changes: Prose | None = None
+    development_methods: Prose | None = None
+    design_specifications: Prose | None = None
+    architecture: Prose | None = None
+    capabilities_and_limitations: Prose | None = None
+    unintended_outcomes: Prose | None = None
+    foreseeable_misuse: Prose | None = None
+    output_explanation: Prose | None = None
+    output_interpretation: Prose | None = None
+    maintenance: Prose | None = None
+    metrics_appropriateness: Prose | None = None
+    risk_management: RiskManagementSystem | None = None
+    conformity: Conformity | None = None
+    not_applicable: list[NotApplicable] = field(default_factory=list)
     standards_applied: list[StandardApplied] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 # --- pipeline, data, models -------------------------------------------------------------------

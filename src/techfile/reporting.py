@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from techfile.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from techfile.assess.classification import Classification
 
 
 def display_path(base: str, relpath: str) -> str:
@@ -42,3 +47,24 @@ def report_json(diagnostics: list[Diagnostic], base: str, files_checked: int) ->
 
 
 REPORTERS: dict[str, Callable[[list[Diagnostic], str, int], str]] = {"text": report_text, "json": report_json}
+
+
+def report_classification(outcome: Classification, output_format: str) -> str:
+    """The classification as readable steps, or as JSON."""
+    if output_format == "json":
+        return json.dumps(asdict(outcome) | {"required_documents": outcome.required_documents}, indent=2, ensure_ascii=False)
+    lines = [f"EU AI Act risk class: {outcome.risk_class.upper()} (decided by {outcome.deciding_ref})", "", "Reasoning:"]
+    for number, step in enumerate(outcome.steps, start=1):
+        marker = " <- decides" if step.decisive else ""
+        lines += [f"  {number}. {step.question} [{step.ref}]{marker}", f"     {step.answer}"]
+    if outcome.conformity_assessment:
+        lines += ["", "Conformity assessment:", f"  {outcome.conformity_assessment}"]
+    if outcome.obligations:
+        lines += ["", "Obligations:"] + [f"  - {o.ref}: {o.what}" for o in outcome.obligations]
+    if outcome.required_documents:
+        lines += ["", "Documents required: " + ", ".join(outcome.required_documents)]
+    if outcome.dates:
+        lines += ["", "Applies from:"] + [f"  - {date}: {what}" if date else f"  - note: {what}" for date, what in outcome.dates]
+    if outcome.caveats:
+        lines += ["", "Caveats:"] + [f"  - {c}" for c in outcome.caveats]
+    return "\n".join(lines)

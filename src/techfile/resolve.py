@@ -111,9 +111,15 @@ class _Builder:
         for name, key, hint in _fields(cls):
             if name == "location":
                 arguments[name] = self.build(model.Location, None, path)
+            elif name == "field_locations":
+                arguments[name] = {k: self._key_location((*path, k)) for k in value}
             elif key in value:
                 arguments[name] = self.build(hint, value[key], (*path, key))
         return cls(**arguments)
+
+    def _key_location(self, path: JsonPath) -> model.Location:
+        mark = self.document.key_mark(path)
+        return model.Location(self.document.relpath, mark.line, mark.col)
 
     def prose(self, value: str | dict[str, str], path: JsonPath) -> model.Prose:
         if isinstance(value, str):

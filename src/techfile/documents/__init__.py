@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from techfile.assess.classification import classify
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
+from techfile.documents.declaration import declaration_documents
 from techfile.documents.home import home_document
+from techfile.documents.instructions import instructions_documents
 from techfile.documents.logbook import logbook_documents
 from techfile.documents.model_card import model_card_documents
 from techfile.documents.qms_manual import qms_manual_documents
 from techfile.documents.render import Renderer
 from techfile.documents.risk_register import risk_register_documents
+from techfile.documents.technical_file import technical_file_documents
 from techfile.project import Project
 
 DocumentBuilder = Callable[[Project, BuildInfo, Renderer], list[Document]]
 
 # Output kind (as named in techfile.yaml `outputs.documents`) → the builder that makes its documents, in site order.
 DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
+    "technical-file": technical_file_documents,
+    "declaration-of-conformity": declaration_documents,
+    "instructions-for-use": instructions_documents,
     "model-cards": model_card_documents,
     "datasheets": datasheet_documents,
     "risk-register": risk_register_documents,
@@ -27,14 +34,26 @@ DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
 
 
 def render_documents(project: Project, build: BuildInfo, renderer: Renderer, only: set[str] | None = None) -> list[Document]:
-    """Every document the project asks for (or `only` those kinds), then the home page that lists them."""
-    assert project.settings is not None
-    wanted = project.settings.outputs.documents or list(DOCUMENT_BUILDERS)
+    """Every document the project asks for (or `only` those kinds), then the home page that lists them.
+
+    A project that names no documents gets the ones its EU AI Act risk class requires (all, outside the EU AI Act).
+    """
+    wanted = requested_kinds(project)
     documents: list[Document] = []
     for kind, builder in DOCUMENT_BUILDERS.items():
         if kind in wanted and (only is None or kind in only):
             documents.extend(builder(project, build, renderer))
     return [home_document(project, build, renderer, documents), *documents]
+
+
+def requested_kinds(project: Project) -> list[str]:
+    """The document kinds to build: those techfile.yaml names, else those the classification requires."""
+    assert project.settings is not None and project.system is not None
+    if project.settings.outputs.documents:
+        return project.settings.outputs.documents
+    if "eu-ai-act" in project.settings.frameworks:
+        return classify(project.system).required_documents
+    return list(DOCUMENT_BUILDERS)
 
 
 def unavailable_kinds(project: Project) -> list[str]:

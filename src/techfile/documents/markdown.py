@@ -37,10 +37,14 @@ def cell(value: object) -> Markup:
 
 
 def prose(text: str, heading_level: int = 3) -> Markup:
-    """User Markdown placed under a heading: raw HTML and raw attributes neutralised, headings demoted."""
+    """User Markdown placed under a heading: raw HTML and raw attributes neutralised, and its headings shifted so
+    that the shallowest one lands at `heading_level`."""
+    source = text.replace("\r\n", "\n").split("\n")
+    depths = [len(m.group(2)) for m in map(_ATX_HEADING.match, _outside_fences(source)) if m]
+    shift = heading_level - min(depths) if depths else 0
     lines: list[str] = []
     fence: str | None = None
-    for line in text.replace("\r\n", "\n").split("\n"):
+    for line in source:
         match = _FENCE.match(line)
         if fence is None and match:
             fence = match.group(2)[0] * len(match.group(2))
@@ -54,12 +58,26 @@ def prose(text: str, heading_level: int = 3) -> Markup:
             continue
         heading = _ATX_HEADING.match(line)
         if heading:
-            depth = min(6, len(heading.group(2)) + heading_level - 1)
+            depth = max(1, min(6, len(heading.group(2)) + shift))
             line = f"{heading.group(1)}{'#' * depth}{line[heading.end(2):]}"
         lines.append(_neutralise_inline(line))
     if fence is not None:
         lines.append(fence)
     return Markup("\n".join(lines).strip("\n"))
+
+
+def _outside_fences(lines: list[str]) -> list[str]:
+    """The lines that are not inside fenced code blocks."""
+    outside, fence = [], None
+    for line in lines:
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(2)[0]
+        elif fence is not None and line.strip() and set(line.strip()) == {fence}:
+            fence = None
+        elif fence is None:
+            outside.append(line)
+    return outside
 
 
 def _neutralise_inline(line: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from techfile.documents.base import BuildInfo, Document, GapRecorder
 from techfile.documents.common import document_control, document_id, revisions
 from techfile.documents.render import Renderer
+from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
 
 KIND = "qms-manual"
@@ -18,9 +19,16 @@ def qms_manual_documents(project: Project, build: BuildInfo, renderer: Renderer)
     procedures = sorted(project.procedures, key=lambda p: p.id)
     if not procedures:
         gaps.require(None, "QMS procedures", "qms/*.yaml")
+    aspects = []
+    for item in eu_ai_act().section("article_17_1"):
+        letter = item.id.rsplit(".", 1)[1]
+        covering = [p for p in procedures if letter in p.art_17_aspects]
+        aspects.append({"ref": item.ref, "title": item.title, "procedures": [p.title for p in covering],
+                        "covered": gaps.require(covering, f"{item.ref}: {item.title}",
+                                                f"a procedure in qms/ listing `{letter}` in `art_17_aspects`")})
     context = {
         "procedures": procedures,
-        "aspects": sorted({a for p in procedures for a in p.art_17_aspects}),
+        "aspects": aspects,
         "revisions": revisions(project),
         "gaps": gaps.gaps,
         "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),

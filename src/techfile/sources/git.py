@@ -36,3 +36,16 @@ def git_state(root: Path, ignored: tuple[str, ...] = ()) -> GitState:
     status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", ".", *excludes)
     last = _git(root, "log", "-1", "--format=%ct", "--", ".")
     return GitState(commit=commit, dirty=bool(status), last_change_epoch=int(last) if last else None)
+
+
+def changed_since_commit(root: Path, folder: str) -> list[tuple[str, str]]:
+    """(status letter, path relative to `root`) of files under `folder` that differ from HEAD: M modified, D deleted."""
+    if _git(root, "rev-parse", "--is-inside-work-tree") != "true" or _git(root, "rev-parse", "--verify", "-q", "HEAD") is None:
+        return []
+    prefix = _git(root, "rev-parse", "--show-prefix") or ""
+    listing = _git(root, "diff", "--name-status", "--no-renames", "HEAD", "--", folder) or ""
+    changes = []
+    for line in listing.splitlines():
+        status, _, path = line.partition("\t")
+        changes.append((status[:1], path.removeprefix(prefix)))
+    return changes

@@ -1,0 +1,39 @@
+"""Instructions for use (EU AI Act Art. 13(3)(a)-(f), with (b)(i)-(vii))."""
+
+from __future__ import annotations
+
+from techfile.assess.completeness import MISSING, instructions_status
+from techfile.assess.metrics import judge_results
+from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.render import Renderer
+from techfile.documents.technical_file import related_documents
+from techfile.frameworks.eu_ai_act import eu_ai_act
+from techfile.project import Project
+
+KIND = "instructions-for-use"
+SECTION = "EU AI Act"
+
+
+def instructions_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
+    assert project.system is not None
+    statuses = {p.id: p for p in instructions_status(project)}
+    sections = [{"item": item, "point": statuses.get(item.id), "heading": item.parent is None,
+                 "template": f"instructions-for-use/points/{item.id}.md.j2"}
+                for item in eu_ai_act().section("article_13_3")]
+    gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {'; '.join(p.missing)}") for p in statuses.values() if p.status == MISSING]
+    doc_id = document_id(project, KIND)
+    title = f"Instructions for use: {project.system.name}"
+    context = {
+        "system": project.system,
+        "settings": project.settings,
+        "sections": sections,
+        "models": [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name),
+                    "verdicts": judge_results(m)} for m in project.models],
+        "links": related_documents(project),
+        "revisions": revisions(project),
+        "gaps": gaps,
+        "doc": document_control(project, build, doc_id, title, bool(gaps)),
+    }
+    markdown = renderer.render("instructions-for-use/instructions.md.j2", context)
+    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps))]

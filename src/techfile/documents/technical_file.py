@@ -1,0 +1,77 @@
+"""The EU AI Act technical file (Art. 11, Annex IV): every point in the Annex's order, with a completeness table."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from techfile.assess.classification import classify
+from techfile.assess.completeness import MISSING, NOT_APPLICABLE, PointStatus, annex_iv_status
+from techfile.assess.declaration import declaration_points
+from techfile.assess.metrics import judge_results
+from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.render import Renderer
+from techfile.frameworks.eu_ai_act import eu_ai_act
+from techfile.project import Compute, Project
+
+KIND = "technical-file"
+SECTION = "EU AI Act"
+
+
+def related_documents(project: Project) -> dict[str, object]:
+    """Links from the EU AI Act documents to the others of the build."""
+    return {
+        "model_cards": [link(document_id(project, "model-card", m.id), m.name) for m in project.models],
+        "datasheets": [link(document_id(project, "datasheet", d.id), d.name) for d in project.datasets],
+        "risk_register": link(document_id(project, "risk-register"), "Risk register"),
+        "qms_manual": link(document_id(project, "qms-manual"), "Quality management system manual"),
+        "logbook": link(document_id(project, "logbook"), "Development logbook"),
+        "declaration": link(document_id(project, "declaration-of-conformity"), "EU declaration of conformity"),
+        "instructions": link(document_id(project, "instructions-for-use"), "Instructions for use"),
+        "technical_file": link(document_id(project, "technical-file"), "Technical documentation"),
+    }
+
+
+def _completeness_row(point: PointStatus) -> dict[str, object]:
+    """One row of the completeness table: MISSING in bold, and the source, justification or missing facts."""
+    status = Markup("**MISSING**") if point.status == MISSING else point.status
+    source = point.justification if point.status == NOT_APPLICABLE else \
+        f"add {'; '.join(point.missing)}" if point.status == MISSING else str(point.source or "")
+    return {"ref": point.ref, "title": point.title, "status": status, "source": source}
+
+
+def technical_file_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
+    assert project.system is not None
+    act = eu_ai_act()
+    statuses = {p.id: p for p in annex_iv_status(project)}
+    sections = []
+    for item in act.section("annex_iv"):
+        point = statuses.get(item.id)
+        sections.append({"item": item, "point": point, "heading": item.parent is None,
+                         "template": f"technical-file/points/{item.id}.md.j2"})
+    gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {'; '.join(p.missing)}") for p in statuses.values() if p.status == MISSING]
+    doc_id = document_id(project, KIND)
+    title = f"Technical documentation: {project.system.name}"
+    stages = project.pipeline_stages
+    context = {
+        "system": project.system,
+        "settings": project.settings,
+        "classification": classify(project.system),
+        "sections": sections,
+        "completeness": [_completeness_row(p) for p in statuses.values()],
+        "links": related_documents(project),
+        "stages": stages,
+        "models": [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name),
+                    "verdicts": judge_results(m), "compute": m.compute or Compute()} for m in project.models],
+        "datasets": [{"dataset": d, "link": link(document_id(project, "datasheet", d.id), d.name)} for d in project.datasets],
+        "test_reports": [e for e in project.evidence if e.type == "test-report"],
+        "risks": project.risks,
+        "changes": project.changes,
+        "declaration": declaration_points(project),
+        "procedures": {p.id: p for p in project.procedures},
+        "revisions": revisions(project),
+        "gaps": gaps,
+        "doc": document_control(project, build, doc_id, title, bool(gaps)),
+    }
+    markdown = renderer.render("technical-file/technical-file.md.j2", context)
+    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps))]
