@@ -72,8 +72,7 @@ def load_project(path: str | Path) -> LoadResult:
 
     project, resolve_findings = resolve_project(root, valid)
     diagnostics.extend(resolve_findings)
-    if not any(d.severity is Severity.ERROR for d in diagnostics):
-        diagnostics.extend(assess_project(project))
+    diagnostics.extend(assess_project(project, resolved_cleanly=not any(d.severity is Severity.ERROR for d in diagnostics)))
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
 
 

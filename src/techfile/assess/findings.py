@@ -12,11 +12,13 @@ from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
 
 
-def assess_project(project: Project) -> list[Diagnostic]:
-    """Every finding about the project as a whole; the project must have resolved without errors."""
-    if project.settings is None or project.system is None:
-        return []
-    diagnostics = check_logbook(project) + _check_eu_ai_act_ids(project)
+def assess_project(project: Project, resolved_cleanly: bool = True) -> list[Diagnostic]:
+    """Every finding about the project as a whole. The logbook is always checked; the rest needs a project
+    that resolved without errors, since a partial project would give misleading findings."""
+    diagnostics = check_logbook(project)
+    if not resolved_cleanly or project.settings is None or project.system is None:
+        return diagnostics
+    diagnostics += _check_eu_ai_act_ids(project)
     if "eu-ai-act" not in project.settings.frameworks:
         return diagnostics
     diagnostics += _check_classification_facts(project)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from techfile.assess.logbook import entry_sha256
 from techfile.documents.base import BuildInfo, Document, GapRecorder
 from techfile.documents.common import document_control, document_id, revisions
 from techfile.documents.render import Renderer
@@ -21,6 +22,7 @@ def logbook_documents(project: Project, build: BuildInfo, renderer: Renderer) ->
         "entries": project.logbook,
         "hyperparameters": {e.id: sorted(e.hyperparameters.items()) for e in project.logbook},
         "metrics": {e.id: sorted(e.metrics.items()) for e in project.logbook},
+        "entry_sha256": {e.id: entry_sha256(project, e) for e in project.logbook},
         "revisions": revisions(project),
         "gaps": gaps.gaps,
         "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),
