@@ -166,3 +166,30 @@ def test_documents_link_to_each_other(eu_build: BuildResult) -> None:
     for target in ("declaration-of-conformity", "instructions-for-use", "risk-register", "qms-manual", "logbook",
                    "model-card-nodule-detector", "datasheet-cxr-train"):
         assert f"(thoravis-cxr-{target}.md)" in markdown, target
+
+
+def test_classification_decides_the_default_documents(project_copy: Path) -> None:
+    from techfile.assess.classification import REQUIRED_DOCUMENTS
+    from techfile.documents import requested_kinds
+
+    settings = project_copy / "techfile.yaml"
+    settings.write_text(re.sub(r"^  documents:\n(    - .*\n)+", "", settings.read_text(encoding="utf-8"), flags=re.MULTILINE),
+                        encoding="utf-8")
+    project = load_project(str(project_copy)).project
+    assert project.settings is not None and project.settings.outputs.documents == []
+    assert requested_kinds(project) == REQUIRED_DOCUMENTS["high-risk"]
+    system = project_copy / "system.yaml"
+    system.write_text(re.sub(r"(annex_i_product:\n\s+applies:) true", r"\1 false", system.read_text(encoding="utf-8")),
+                      encoding="utf-8")
+    minimal = load_project(str(project_copy))
+    assert requested_kinds(minimal.project) == REQUIRED_DOCUMENTS["minimal"]
+    assert not [d for d in minimal.diagnostics if d.code in ("TF601", "TF602")]
+
+
+def test_record_keeping_rows_cover_art_12(sample: Project) -> None:
+    from techfile.assess.completeness import record_keeping_rows
+
+    rows = record_keeping_rows(sample)
+    assert [r.ref for r in rows] == ["Art. 12(2)(a)", "Art. 12(2)(b)", "Art. 12(2)(c)", "Art. 12(3)(a)", "Art. 12(3)(b)",
+                                     "Art. 12(3)(c)", "Art. 12(3)(d)"]
+    assert all(r.how for r in rows[:3]) and not any(r.applies for r in rows[3:])

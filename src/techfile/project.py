@@ -206,10 +206,17 @@ class Performance:
 
 
 @dataclass(frozen=True)
+class LoggingCoverage:
+    point: str
+    how: str
+
+
+@dataclass(frozen=True)
 class Logging:
     capabilities: Prose
     events: list[str] = field(default_factory=list)
     retention: str | None = None
+    coverage: list[LoggingCoverage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ _COLLECTION_SOURCES = {
     "changes": "changes/*.yaml",
     "test_reports": "evidence/*.yaml with `type: test-report`",
     "disaggregated_results": "models/*.yaml `results` with a `slice` per subgroup",
+    "logging_coverage": "system.yaml `logging.coverage` for each Art. 12(2) point (and 12(3) for remote biometric identification)",
     "declaration": "system.yaml `conformity` and `standards_applied` (the declaration of conformity, Annex V)",
 }
 
@@ -49,11 +50,38 @@ def fact_present(project: Project, fact: str) -> bool:
         return value not in (None, "", [], {})
     if fact == "test_reports":
         return any(e.type == "test-report" for e in project.evidence)
+    if fact == "logging_coverage":
+        return all(row.how for row in record_keeping_rows(project) if row.applies)
     if fact == "disaggregated_results":
         return bool(project.models) and all(any(r.slice for r in m.results) for m in project.models)
     if fact == "declaration":
         return all(p.status == COMPLETE for p in declaration_points(project))
     return bool(getattr(project, fact))
+
+
+@dataclass(frozen=True)
+class RecordKeepingRow:
+    """One Art. 12 point: whether it applies to this system and how the logs serve it."""
+
+    ref: str
+    title: str
+    applies: bool
+    how: str | None
+
+    @property
+    def statement(self) -> str | None:
+        """What the technical file says for this point."""
+        return self.how if self.applies else "Not applicable: applies only to remote biometric identification (Annex III, point 1(a))."
+
+
+def record_keeping_rows(project: Project) -> list[RecordKeepingRow]:
+    """Art. 12(2)(a)-(c) always; 12(3)(a)-(d) only for remote biometric identification (Annex III point 1(a))."""
+    assert project.system is not None
+    facts = project.system.classification.annex_iii
+    biometric = bool(facts.applies and facts.use_case == "1.a")
+    covered = {c.point: c.how for c in project.system.logging.coverage}
+    return [RecordKeepingRow(item.ref, item.title, biometric or item.id.startswith("art_12.2"), covered.get(item.id))
+            for item in eu_ai_act().section("article_12")]
 
 
 def fact_source(project: Project, fact: str) -> str:

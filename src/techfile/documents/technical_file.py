@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from techfile.assess.classification import classify
-from techfile.assess.completeness import MISSING, NOT_APPLICABLE, PointStatus, annex_iv_status
+from techfile.assess.completeness import MISSING, NOT_APPLICABLE, PointStatus, annex_iv_status, record_keeping_rows
 from techfile.assess.declaration import declaration_points
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, Gap
@@ -68,6 +68,7 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "risks": project.risks,
         "changes": project.changes,
         "declaration": declaration_points(project),
+        "record_keeping": record_keeping_rows(project),
         "procedures": {p.id: p for p in project.procedures},
         "revisions": revisions(project),
         "gaps": gaps,
