@@ -125,7 +125,10 @@ def build(directory: str, out_dir: str | None, only: str | None, no_site: bool, 
                f"into {result.out.as_posix()} in {result.seconds:.1f} s")
     for kind in result.unavailable:
         click.echo(f"note: document kind {kind!r} is asked for in techfile.yaml but this techfile does not produce it yet")
-    click.echo(f"open {(result.out / 'site' / 'index.html').as_posix()} or the PDFs in {(result.out / 'pdf').as_posix()}")
+    if not no_site:
+        click.echo(f"site: {(result.out / 'site' / 'index.html').as_posix()}")
+    if not no_pdf:
+        click.echo(f"PDFs: {(result.out / 'pdf').as_posix()}/")
 
 
 @main.command()
