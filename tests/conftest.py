@@ -20,5 +20,10 @@ def run_cli(*args: str) -> Result:
 
 
 @pytest.fixture
-def cli():
-    return run_cli
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the sample project outside git, free to change."""
+    import shutil
+
+    copy = tmp_path / "project"
+    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("build"))
+    return copy

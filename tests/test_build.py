@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -101,13 +100,6 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
     one, two = tree_digest(first.out), tree_digest(second.out)
     assert one.keys() == two.keys()
     assert [p for p in one if one[p] != two[p]] == []
-
-
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("build"))
-    return copy
 
 
 def test_failed_build_leaves_previous_output_untouched(project_copy: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -77,13 +76,6 @@ def test_removing_the_fact_that_fills_a_point_makes_it_missing(sample: Project, 
     markdown = technical_file_documents(broken, BUILD, Renderer(SAMPLE))[0].markdown
     row = next(line for line in markdown.splitlines() if line.startswith(f"| {ref.replace('(', '(')} |"))
     assert "**MISSING**" in row
-
-
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "project"
-    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("build"))
-    return copy
 
 
 def remove_top_level_key(path: Path, key: str) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from techfile.documents.base import BuildInfo
+from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.documents.render import Renderer
 from techfile.project import Project
 
 
@@ -58,3 +59,12 @@ def link(target_id: str, title: str) -> dict[str, object]:
     Document ids are made of schema-checked ids (`[a-z0-9._-]`), so the target is safe to place unescaped.
     """
     return {"href": Markup(f"{target_id}.md"), "title": title}
+
+
+def compose_document(project: Project, build: BuildInfo, renderer: Renderer, kind: str, section: str, title: str,
+                     template: str, context: dict[str, Any], gaps: list[Gap], entity_id: str | None = None) -> Document:
+    """Add what every document shows (document control, revision history, gaps) to `context` and render it."""
+    doc_id = document_id(project, kind, entity_id)
+    context = {**context, "revisions": revisions(project), "gaps": gaps,
+               "doc": document_control(project, build, doc_id, title, bool(gaps))}
+    return Document(doc_id, kind, title, section, renderer.render(template, context), tuple(gaps))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from techfile.documents.base import BuildInfo, Document, GapRecorder, Missing
-from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.common import compose_document, document_id, link
 from techfile.documents.render import Renderer
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.project import Dataset, Project, Prose, SpecialCategories
@@ -57,7 +57,6 @@ def as_answer(value: Any) -> Prose | str | None:
 
 def _datasheet(project: Project, build: BuildInfo, renderer: Renderer, dataset: Dataset) -> Document:
     gaps = GapRecorder()
-    doc_id = document_id(project, KIND, dataset.id)
     title = f"Datasheet: {dataset.name}"
     catalogue = load_catalogue("datasheet_questions")
     sections = []
@@ -84,9 +83,5 @@ def _datasheet(project: Project, build: BuildInfo, renderer: Renderer, dataset: 
         "governance": governance,
         "models": models,
         "evidence": [e for e in project.evidence if e.id in dataset.evidence],
-        "revisions": revisions(project),
-        "gaps": gaps.gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),
     }
-    markdown = renderer.render("datasheet/datasheet.md.j2", context)
-    return Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))
+    return compose_document(project, build, renderer, KIND, SECTION, title, "datasheet/datasheet.md.j2", context, gaps.gaps, dataset.id)

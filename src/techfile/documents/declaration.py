@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from techfile.assess.declaration import declaration_points
 from techfile.documents.base import BuildInfo, Document, Gap
-from techfile.documents.common import document_control, document_id, revisions
+from techfile.documents.common import compose_document
 from techfile.documents.render import Renderer
 from techfile.documents.technical_file import related_documents
 from techfile.project import Project
@@ -17,14 +17,9 @@ def declaration_documents(project: Project, build: BuildInfo, renderer: Renderer
     assert project.system is not None
     points = declaration_points(project)
     gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {p.missing}") for p in points if p.missing]
-    doc_id = document_id(project, KIND)
     title = f"EU declaration of conformity: {project.system.name}"
     context = {
         "points": points,
         "links": related_documents(project),
-        "revisions": revisions(project),
-        "gaps": gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps)),
     }
-    markdown = renderer.render("declaration-of-conformity/declaration.md.j2", context)
-    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "declaration-of-conformity/declaration.md.j2", context, gaps)]

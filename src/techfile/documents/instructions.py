@@ -5,7 +5,7 @@ from __future__ import annotations
 from techfile.assess.completeness import MISSING, instructions_status
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, Gap
-from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.common import compose_document, document_id, link
 from techfile.documents.render import Renderer
 from techfile.documents.technical_file import related_documents
 from techfile.frameworks.eu_ai_act import eu_ai_act
@@ -22,7 +22,6 @@ def instructions_documents(project: Project, build: BuildInfo, renderer: Rendere
                  "template": f"instructions-for-use/points/{item.id}.md.j2"}
                 for item in eu_ai_act().section("article_13_3")]
     gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {'; '.join(p.missing)}") for p in statuses.values() if p.status == MISSING]
-    doc_id = document_id(project, KIND)
     title = f"Instructions for use: {project.system.name}"
     context = {
         "system": project.system,
@@ -31,9 +30,5 @@ def instructions_documents(project: Project, build: BuildInfo, renderer: Rendere
         "models": [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name),
                     "verdicts": judge_results(m)} for m in project.models],
         "links": related_documents(project),
-        "revisions": revisions(project),
-        "gaps": gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps)),
     }
-    markdown = renderer.render("instructions-for-use/instructions.md.j2", context)
-    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "instructions-for-use/instructions.md.j2", context, gaps)]

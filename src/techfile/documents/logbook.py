@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from techfile.assess.logbook import entry_sha256
 from techfile.documents.base import BuildInfo, Document, GapRecorder
-from techfile.documents.common import document_control, document_id, revisions
+from techfile.documents.common import compose_document
 from techfile.documents.render import Renderer
 from techfile.project import Project
 
@@ -14,7 +14,6 @@ SECTION = "Development"
 
 def logbook_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     gaps = GapRecorder()
-    doc_id = document_id(project, KIND)
     title = "Development logbook"
     if not project.logbook:
         gaps.require(None, "Training and evaluation runs", "logbook/*.yaml")
@@ -23,9 +22,5 @@ def logbook_documents(project: Project, build: BuildInfo, renderer: Renderer) ->
         "hyperparameters": {e.id: sorted(e.hyperparameters.items()) for e in project.logbook},
         "metrics": {e.id: sorted(e.metrics.items()) for e in project.logbook},
         "entry_sha256": {e.id: entry_sha256(project, e) for e in project.logbook},
-        "revisions": revisions(project),
-        "gaps": gaps.gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),
     }
-    markdown = renderer.render("logbook/logbook.md.j2", context)
-    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "logbook/logbook.md.j2", context, gaps.gaps)]

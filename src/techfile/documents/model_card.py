@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, GapRecorder
-from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.common import compose_document, document_id, link
 from techfile.documents.render import Renderer
 from techfile.project import Model, Project
 
@@ -18,7 +18,6 @@ def model_card_documents(project: Project, build: BuildInfo, renderer: Renderer)
 
 def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: Model) -> Document:
     gaps = GapRecorder()
-    doc_id = document_id(project, KIND, model.id)
     title = f"Model card: {model.name}"
     datasets = {d.id: d for d in project.datasets}
     context = {
@@ -36,11 +35,7 @@ def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: M
     }
     if not any(v.scope != "overall" for v in context["verdicts"]):
         gaps.require(None, "Quantitative analyses: disaggregated results", "models/*.yaml `results` with a `slice`")
-    context["doc"] = document_control(project, build, doc_id, title, bool(gaps.gaps))
-    context["revisions"] = revisions(project)
-    context["gaps"] = gaps.gaps
-    markdown = renderer.render("model-card/model-card.md.j2", context)
-    return Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))
+    return compose_document(project, build, renderer, KIND, SECTION, title, "model-card/model-card.md.j2", context, gaps.gaps, model.id)
 
 
 def _compute_rows(model: Model) -> list[tuple[str, object]]:

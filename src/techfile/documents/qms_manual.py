@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from techfile.documents.base import BuildInfo, Document, GapRecorder
-from techfile.documents.common import document_control, document_id, revisions
+from techfile.documents.common import compose_document
 from techfile.documents.render import Renderer
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
@@ -14,7 +14,6 @@ SECTION = "Quality management"
 
 def qms_manual_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     gaps = GapRecorder()
-    doc_id = document_id(project, KIND)
     title = "Quality management system manual"
     procedures = sorted(project.procedures, key=lambda p: p.id)
     if not procedures:
@@ -29,9 +28,5 @@ def qms_manual_documents(project: Project, build: BuildInfo, renderer: Renderer)
     context = {
         "procedures": procedures,
         "aspects": aspects,
-        "revisions": revisions(project),
-        "gaps": gaps.gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),
     }
-    markdown = renderer.render("qms-manual/qms-manual.md.j2", context)
-    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "qms-manual/qms-manual.md.j2", context, gaps.gaps)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from techfile.documents.base import BuildInfo, Document, GapRecorder
-from techfile.documents.common import document_control, document_id, revisions
+from techfile.documents.common import compose_document
 from techfile.documents.render import Renderer
 from techfile.project import Project
 
@@ -14,7 +14,6 @@ LEVEL_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 def risk_register_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     gaps = GapRecorder()
-    doc_id = document_id(project, KIND)
     title = "Risk register"
     risks = sorted(project.risks, key=lambda r: (LEVEL_ORDER.get(r.residual_level, 9), LEVEL_ORDER.get(r.inherent_level, 9), r.id))
     controls = {c.id: c for c in project.controls}
@@ -23,9 +22,5 @@ def risk_register_documents(project: Project, build: BuildInfo, renderer: Render
     context = {
         "risks": risks,
         "treatments": {r.id: [controls[c] for c in r.treatment.controls if c in controls] for r in risks},
-        "revisions": revisions(project),
-        "gaps": gaps.gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps.gaps)),
     }
-    markdown = renderer.render("risk-register/risk-register.md.j2", context)
-    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps.gaps))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "risk-register/risk-register.md.j2", context, gaps.gaps)]

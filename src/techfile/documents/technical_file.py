@@ -9,7 +9,7 @@ from techfile.assess.completeness import MISSING, NOT_APPLICABLE, PointStatus, a
 from techfile.assess.declaration import declaration_points
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, Gap
-from techfile.documents.common import document_control, document_id, link, revisions
+from techfile.documents.common import compose_document, document_id, link
 from techfile.documents.render import Renderer
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Compute, Project
@@ -50,7 +50,6 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         sections.append({"item": item, "point": point, "heading": item.parent is None,
                          "template": f"technical-file/points/{item.id}.md.j2"})
     gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {'; '.join(p.missing)}") for p in statuses.values() if p.status == MISSING]
-    doc_id = document_id(project, KIND)
     title = f"Technical documentation: {project.system.name}"
     stages = project.pipeline_stages
     context = {
@@ -70,9 +69,5 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "declaration": declaration_points(project),
         "record_keeping": record_keeping_rows(project),
         "procedures": {p.id: p for p in project.procedures},
-        "revisions": revisions(project),
-        "gaps": gaps,
-        "doc": document_control(project, build, doc_id, title, bool(gaps)),
     }
-    markdown = renderer.render("technical-file/technical-file.md.j2", context)
-    return [Document(doc_id, KIND, title, SECTION, markdown, tuple(gaps))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "technical-file/technical-file.md.j2", context, gaps)]
