@@ -7,3 +7,11 @@ function Link(link)
   end
   return link
 end
+
+-- Charts fill the text width in the PDF (the site lets CSS size them).
+function Image(image)
+  if not image.attributes.width then
+    image.attributes.width = "100%"
+  end
+  return image
+end

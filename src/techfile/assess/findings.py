@@ -6,6 +6,8 @@ import difflib
 
 from techfile.assess.classification import annex_iii_id, classify
 from techfile.assess.completeness import MISSING, annex_iv_status
+from techfile.assess.datasheets import check_datasheets
+from techfile.assess.fairness import check_fairness
 from techfile.assess.logbook import check_logbook
 from techfile.diagnostics import Diagnostic, finding
 from techfile.frameworks.eu_ai_act import eu_ai_act
@@ -18,7 +20,9 @@ def assess_project(project: Project, resolved_cleanly: bool = True) -> list[Diag
     diagnostics = check_logbook(project)
     if not resolved_cleanly or project.settings is None or project.system is None:
         return diagnostics
-    diagnostics += _check_eu_ai_act_ids(project)
+    diagnostics += _check_eu_ai_act_ids(project) + check_fairness(project)
+    high_risk = "eu-ai-act" in project.settings.frameworks and classify(project.system).high_risk
+    diagnostics += check_datasheets(project, high_risk)
     if "eu-ai-act" not in project.settings.frameworks:
         return diagnostics
     diagnostics += _check_classification_facts(project)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from markupsafe import Markup
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,21 @@ class Missing:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """An SVG chart a document embeds; stored next to the Markdown as charts/<name>.svg."""
+
+    name: str
+    svg: bytes
+    alt: str
+
+    @property
+    def href(self) -> Markup:
+        return Markup(f"charts/{self.name}.svg")  # names are built from schema-checked ids
+
+
+@dataclass(frozen=True)
 class Document:
-    """One generated document: Markdown for the site and the PDF, plus what it lacks."""
+    """One generated document: Markdown for the site and the PDF, the charts it embeds, and what it lacks."""
 
     id: str
     kind: str
@@ -33,6 +48,10 @@ class Document:
     markdown: str
     gaps: tuple[Gap, ...] = ()
     in_pdf: bool = True
+    charts: tuple[Chart, ...] = ()
+
+    def with_assets(self, *charts: Chart | None) -> Document:
+        return replace(self, charts=self.charts + tuple(c for c in charts if c is not None))
 
 
 @dataclass

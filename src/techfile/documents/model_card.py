@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, GapRecorder
+from techfile.documents.charts import model_charts
 from techfile.documents.common import compose_document, document_id, link
 from techfile.documents.render import Renderer
 from techfile.project import Model, Project
@@ -29,13 +30,16 @@ def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: M
         "training_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.training_data if d in datasets],
         "evaluation_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.evaluation_data if d in datasets],
         "verdicts": judge_results(model),
+        "charts": model_charts(model),
         "subgroups": model.factors.subgroups,
         "logbook": [e for e in project.logbook if e.model == model.id],
         "evidence": [e for e in project.evidence if e.id in model.evidence],
     }
     if not any(v.scope != "overall" for v in context["verdicts"]):
         gaps.require(None, "Quantitative analyses: disaggregated results", "models/*.yaml `results` with a `slice`")
-    return compose_document(project, build, renderer, KIND, SECTION, title, "model-card/model-card.md.j2", context, gaps.gaps, model.id)
+    document = compose_document(project, build, renderer, KIND, SECTION, title, "model-card/model-card.md.j2", context,
+                                gaps.gaps, model.id)
+    return document.with_assets(*context["charts"])
 
 
 def _compute_rows(model: Model) -> list[tuple[str, object]]:

@@ -21,7 +21,7 @@ from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
 from techfile.publish.manifest import write_manifest
-from techfile.publish.output import staged_output
+from techfile.publish.output import staged_output, write_charts
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf
 from techfile.publish.site import SiteError, build_site
 from techfile.sources.git import git_state
@@ -101,6 +101,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         for document in documents:
             if document.in_pdf:
                 (markdown_dir / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
+            write_charts(document, markdown_dir)
         if site:
             say(f"building the site ({len(documents)} pages)")
             _publish_site(project, documents, staging, info)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from techfile.documents.base import Document
+
 
 @contextmanager
 def staged_output(out: Path) -> Iterator[Path]:
@@ -27,3 +29,10 @@ def staged_output(out: Path) -> Iterator[Path]:
     os.rename(staging, out)
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_charts(document: Document, folder: Path) -> None:
+    """Store a document's charts in `folder`/charts/, where its Markdown refers to them."""
+    for chart in document.charts:
+        (folder / "charts").mkdir(exist_ok=True)
+        (folder / "charts" / f"{chart.name}.svg").write_bytes(chart.svg)

@@ -43,7 +43,10 @@ class PdfJob:
 def job_key(job: PdfJob) -> str:
     """A digest of everything that shapes the PDF: Markdown, cover facts, date, template, fonts and tool versions."""
     digest = hashlib.sha256()
-    digest.update(Path(job.markdown_path).read_bytes())
+    markdown = Path(job.markdown_path)
+    digest.update(markdown.read_bytes())
+    for chart in sorted(re.findall(rb"\]\((charts/[\w.-]+\.svg)\)", markdown.read_bytes())):
+        digest.update(chart + (markdown.parent / chart.decode()).read_bytes())
     digest.update(json.dumps({"cover": job.cover, "epoch": job.epoch, "tools": _tool_fingerprint()}, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -67,9 +70,9 @@ def pandoc_path() -> str:
 
 
 def markdown_to_typst(job: PdfJob) -> Path:
-    """Convert the document's Markdown to a standalone Typst file next to the PDF."""
+    """Convert the document's Markdown to a standalone Typst file next to it."""
     templates = doc_templates_dir() / "pdf"
-    typst_path = Path(job.pdf_path).with_suffix(".typ")
+    typst_path = Path(job.markdown_path).with_suffix(".typ")  # beside the Markdown, so charts/ resolves
     command = [
         pandoc_path(), job.markdown_path, "--from", PANDOC_FORMAT, "--to", "typst", "--standalone", "--sandbox",
         f"--template={templates / 'techfile.typ'}", f"--lua-filter={templates / 'links.lua'}",

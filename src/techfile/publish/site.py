@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from techfile.documents.base import Document
+from techfile.publish.output import write_charts
 from techfile.resources import doc_templates_dir
 
 SHIM = "assets/vendor/iframe-worker-shim.js"
@@ -71,6 +72,7 @@ def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: 
     for document in documents:
         name = "index.md" if document.kind == "home" else f"{document.id}.md"
         (docs_dir / name).write_text(document.markdown, encoding="utf-8")
+        write_charts(document, docs_dir)
     assets = doc_templates_dir() / "site" / "assets"
     (docs_dir / "assets" / "vendor").mkdir(parents=True)
     shutil.copyfile(assets / "iframe-worker-shim.js", docs_dir / SHIM)
