@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE, run_cli
 from techfile import load_project
 from techfile.assess.datasheets import datasheet_answers
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.publish.build import BuildResult, build
+
+from conftest import SAMPLE, run_cli
 
 MITCHELL_SECTIONS = ["Model details", "Intended use", "Factors", "Metrics", "Evaluation data", "Training data",
                      "Quantitative analyses", "Ethical considerations", "Caveats and recommendations"]
