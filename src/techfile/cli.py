@@ -164,3 +164,84 @@ def classify(directory: str, output_format: str) -> None:
         click.echo("cannot classify: fix the errors above first (see `techfile check`).")
         sys.exit(EXIT_FINDINGS)
     click.echo(report_classification(decide(result.project.system), output_format))
+
+
+@main.group()
+def export() -> None:
+    """Write the project's facts in another tool's format."""
+
+
+@export.command("hf-card")
+@click.argument("entity_id")
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="File to write [default: standard output].")
+@_guarded
+def export_hf_card(entity_id: str, directory: str, out_file: str | None) -> None:
+    """A Hugging Face card (README.md) for the model or dataset ENTITY_ID."""
+    from techfile.integrations import MissingExtra, UnknownEntity
+    from techfile.loading import load_project
+    from techfile.reporting import report_text
+
+    result = load_project(directory)
+    if result.errors:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        sys.exit(EXIT_FINDINGS)
+    try:
+        from techfile.integrations import huggingface
+
+        is_dataset = any(d.id == entity_id for d in result.project.datasets)
+        text = (huggingface.dataset_card if is_dataset else huggingface.model_card)(result.project, entity_id)
+    except MissingExtra as missing:
+        click.echo(f"techfile: {missing}", err=True)
+        sys.exit(EXIT_USAGE)
+    except UnknownEntity as unknown:
+        raise click.BadParameter(str(unknown), param_hint="ENTITY_ID") from None
+    _write_or_print(text, out_file)
+
+
+@main.group("import")
+def import_() -> None:
+    """Create sources from another tool's records."""
+
+
+@import_.command("hf-card")
+@click.argument("card", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Source file to create [default: DIRECTORY/models/<id>.yaml].")
+@_guarded
+def import_hf_card(card: str, directory: str, out_file: str | None) -> None:
+    """Create a model source from a Hugging Face model card, and report what did not map."""
+    from techfile.integrations import MissingExtra
+
+    try:
+        from techfile.integrations import huggingface
+
+        imported = huggingface.import_model_card(Path(card).read_text(encoding="utf-8"))
+    except MissingExtra as missing:
+        click.echo(f"techfile: {missing}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (ValueError, UnicodeDecodeError) as err:
+        click.echo(f"{card}:1:1: TF102 error: cannot read the card: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    target = Path(out_file) if out_file else Path(directory) / "models" / f"{imported.model_id}.yaml"
+    if target.exists():
+        click.echo(f"techfile: {target.as_posix()} exists; not overwritten (choose another file with --out)", err=True)
+        sys.exit(EXIT_FINDINGS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(huggingface.to_yaml(imported.source), encoding="utf-8")
+    click.echo(f"created {target.as_posix()}: mapped {', '.join(imported.mapped) or 'nothing'}")
+    for item in imported.unmapped:
+        click.echo(f"  not mapped: {item}")
+    if imported.todo:
+        click.echo("  still to write (required): " + ", ".join(imported.todo))
+        click.echo("  run `techfile check` to see them located")
+
+
+def _write_or_print(text: str, out_file: str | None) -> None:
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    Path(out_file).write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out_file}", err=True)
