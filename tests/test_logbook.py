@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 from pathlib import Path
+
+from techfile import load_project
+from techfile.assess.logbook import entry_sha256
 
 from conftest import SAMPLE, run_cli
 
@@ -59,8 +61,9 @@ def test_appending_a_chained_entry_keeps_the_project_clean(project_copy: Path) -
     text = last.read_text(encoding="utf-8")
     text = re.sub(r"^id: lb-0006$", "id: lb-0007", text, flags=re.MULTILINE)
     text = re.sub(r"^sequence: 6$", "sequence: 7", text, flags=re.MULTILINE)
-    text = re.sub(r"^previous_entry_sha256: .*$", "previous_entry_sha256: " + hashlib.sha256(last.read_bytes()).hexdigest(),
-                  text, flags=re.MULTILINE)
+    project = load_project(str(project_copy)).project
+    chained = entry_sha256(project, next(e for e in project.logbook if e.id == "lb-0006"))
+    text = re.sub(r"^previous_entry_sha256: .*$", "previous_entry_sha256: " + chained, text, flags=re.MULTILINE)
     entry(project_copy, "lb-0007").write_text(text, encoding="utf-8")
     code, output = check(project_copy)
     assert code == 0, output
@@ -88,3 +91,9 @@ def test_editing_the_newest_committed_entry_is_caught_by_git(project_copy: Path)
     entry(project_copy, "lb-0006").unlink()
     code, output = check(project_copy)
     assert code == 1 and "committed logbook entry 'lb-0006' was deleted" in output
+
+
+def test_comments_and_formatting_do_not_break_the_chain(project_copy: Path) -> None:
+    path = entry(project_copy, "lb-0003")
+    path.write_text("# a reviewer's note\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert check(project_copy)[0] == 0

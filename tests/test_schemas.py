@@ -91,3 +91,35 @@ def test_schema_command_writes_all_schemas(tmp_path: Path) -> None:
     assert written == sorted(p.name for p in SCHEMA_FILES)
     for name in written:
         assert (tmp_path / "out" / name).read_bytes() == (SCHEMAS / name).read_bytes()
+
+
+def test_dataclasses_agree_with_the_schemas_on_required_fields() -> None:
+    """A field the schema leaves optional must have a default in the typed project (and the other way round)."""
+    import dataclasses
+    import typing
+
+    from techfile.resolve import ENTITY_TYPES
+
+    def walk(cls: type, schema: dict[str, Any], root: dict[str, Any], where: str) -> None:
+        from techfile.validation.schema import deref
+
+        schema = deref(root, schema)
+        required = set(schema.get("required", []))
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if field.name in ("location", "field_locations"):
+                continue
+            key = field.name.rstrip("_")
+            has_default = field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+            assert key in schema.get("properties", {}), f"{where}.{key} is not in the schema"
+            assert has_default != (key in required), f"{where}.{key}: required={key in required}, default={has_default}"
+            prop = deref(root, schema["properties"][key])
+            inner = hints[field.name]
+            for arg in [inner, *typing.get_args(inner), *(a for t in typing.get_args(inner) for a in typing.get_args(t))]:
+                if dataclasses.is_dataclass(arg) and arg.__name__ != "Prose":
+                    target = prop.get("items", prop) if prop.get("type") == "array" else prop
+                    walk(arg, target, root, f"{where}.{key}")
+
+    for kind, cls in ENTITY_TYPES.items():
+        schema = json.loads((SCHEMAS / f"{kind}.schema.json").read_text(encoding="utf-8"))
+        walk(cls, schema, schema, kind)

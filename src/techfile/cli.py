@@ -245,3 +245,40 @@ def _write_or_print(text: str, out_file: str | None) -> None:
         return
     Path(out_file).write_text(text, encoding="utf-8")
     click.echo(f"wrote {out_file}", err=True)
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=str))
+@click.option("--template", type=click.Choice(["medical", "fraud", "sentiment", "minimal"]), default="minimal",
+              show_default=True, help="medical: EU AI Act high-risk (the sample); fraud: SOC 2 readiness; "
+              "sentiment: NIST AI RMF; minimal: the smallest valid project.")
+@_guarded
+def init(directory: str, template: str) -> None:
+    """Create a project from a template. Existing files are never overwritten."""
+    from techfile.scaffold import ScaffoldError, scaffold
+
+    try:
+        made = scaffold(directory, template)
+    except ScaffoldError as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"created {len(made.files)} files in {made.directory.as_posix()} from the {template!r} template")
+    click.echo(f"next: techfile check {directory}  then  techfile build {directory}")
+
+
+@main.command()
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_guarded
+def coverage(directory: str, output_format: str) -> None:
+    """Per framework in scope: covered, partial and missing requirements, and which are missing."""
+    from techfile.assess.coverage import project_coverage
+    from techfile.loading import load_project
+    from techfile.reporting import report_coverage, report_text
+
+    result = load_project(directory)
+    if result.errors:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        click.echo("cannot compute coverage: fix the errors above first (see `techfile check`).")
+        sys.exit(EXIT_FINDINGS)
+    click.echo(report_coverage(project_coverage(result.project), output_format))

@@ -586,6 +586,7 @@ class FrameworkClaims:
     iso_42001: list[str] = field(default_factory=list)
     nist_ai_rmf: list[str] = field(default_factory=list)
     soc2: list[str] = field(default_factory=list)
+    custom: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -617,6 +618,7 @@ class Procedure:
     approval_date: str | None = None
     iso_13485_clauses: list[str] = field(default_factory=list)
     iso_42001_clauses: list[str] = field(default_factory=list)
+    nist_ai_rmf: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     location: Location = Location("")
 
@@ -683,8 +685,8 @@ class LogbookEntry:
 class SoaDecision:
     control: str
     applicable: bool
-    justification: str
     status: str
+    justification: str | None = None
     implemented_by: list[str] = field(default_factory=list)
     owner: str | None = None
     last_review: str | None = None
@@ -718,6 +720,54 @@ class Change:
     location: Location = Location("")
 
 
+# --- custom frameworks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrameworkInfo:
+    id: str
+    title: str
+    assessable: str
+    version: str | None = None
+    publisher: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogueItem:
+    id: str
+    kind: str
+    title: str
+    summary: str | None = None
+    parent: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemReference:
+    framework: str
+    item: str
+
+
+@dataclass(frozen=True)
+class Mapping:
+    from_: ItemReference
+    to: ItemReference
+    authority: str
+    source: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class CustomFramework:
+    """A project's own framework catalogue (frameworks/*.yaml), in the built-in catalogues' format."""
+
+    framework: FrameworkInfo
+    items: list[CatalogueItem]
+    mappings: list[Mapping] = field(default_factory=list)
+    location: Location = Location("")
+
+
 # --- the project ------------------------------------------------------------------------------
 
 Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure | Evidence | LogbookEntry
@@ -741,6 +791,7 @@ class Project:
     logbook: list[LogbookEntry]
     soa: StatementOfApplicability | None
     changes: list[Change]
+    frameworks: list[CustomFramework] = field(default_factory=list)
 
     def entities(self) -> list[Entity]:
         """Every entity with an id, in source order."""

@@ -12,6 +12,7 @@ from techfile.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
     from techfile.assess.classification import Classification
+    from techfile.assess.coverage import FrameworkCoverage
 
 
 def display_path(base: str, relpath: str) -> str:
@@ -68,3 +69,27 @@ def report_classification(outcome: Classification, output_format: str) -> str:
     if outcome.caveats:
         lines += ["", "Caveats:"] + [f"  - {c}" for c in outcome.caveats]
     return "\n".join(lines)
+
+
+def report_coverage(coverages: list[FrameworkCoverage], output_format: str) -> str:
+    """Per framework: counts by status, the percentage covered, and the items missing or partial."""
+    summaries = [{
+        "framework": c.framework.id, "title": c.framework.title,
+        "counts": {status: c.count(status) for status in ("covered", "partial", "missing", "not applicable", "out of scope")},
+        "in_scope": c.in_scope, "percent_covered": c.percent_covered,
+        "missing": [r.item.id for r in c.items if r.status == "missing"],
+        "partial": [r.item.id for r in c.items if r.status == "partial"],
+    } for c in coverages]
+    if output_format == "json":
+        return json.dumps({"frameworks": summaries}, indent=2, ensure_ascii=False)
+    lines = []
+    for s in summaries:
+        counts = s["counts"]
+        lines.append(f"{s['framework']}: {s['percent_covered']}% covered — {counts['covered']} covered, {counts['partial']} partial, "
+                     f"{counts['missing']} missing of {s['in_scope']} in scope"
+                     + (f" ({counts['not applicable']} not applicable)" if counts["not applicable"] else ""))
+        if s["missing"]:
+            lines.append("  missing: " + ", ".join(s["missing"]))
+        if s["partial"]:
+            lines.append("  partial: " + ", ".join(s["partial"]))
+    return "\n".join(lines) if lines else "no framework in scope"

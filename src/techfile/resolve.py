@@ -33,6 +33,7 @@ ENTITY_TYPES: dict[str, type] = {
     "logbook_entry": model.LogbookEntry,
     "soa": model.StatementOfApplicability,
     "change": model.Change,
+    "framework": model.CustomFramework,
 }
 
 
@@ -57,6 +58,7 @@ def resolve_project(root: Path, documents: list[tuple[str, SourceDocument]]) -> 
         logbook=sorted(built["logbook_entry"], key=lambda e: (e.sequence, e.id)),
         soa=_single(built["soa"]),
         changes=sorted(built["change"], key=lambda c: (c.date, c.id)),
+        frameworks=sorted(built["framework"], key=lambda f: f.framework.id),
     )
     return project, diagnostics
 

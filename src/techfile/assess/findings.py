@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import difflib
 
+from techfile.assess.claims import check_framework_ids
 from techfile.assess.classification import annex_iii_id, classify
 from techfile.assess.completeness import MISSING, annex_iv_status
 from techfile.assess.datasheets import check_datasheets
 from techfile.assess.fairness import check_fairness
 from techfile.assess.logbook import check_logbook
+from techfile.assess.risks import check_risks
+from techfile.assess.soa import check_soa
 from techfile.diagnostics import Diagnostic, finding
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
@@ -20,7 +23,7 @@ def assess_project(project: Project, resolved_cleanly: bool = True) -> list[Diag
     diagnostics = check_logbook(project)
     if not resolved_cleanly or project.settings is None or project.system is None:
         return diagnostics
-    diagnostics += _check_eu_ai_act_ids(project) + check_fairness(project)
+    diagnostics += check_framework_ids(project) + check_fairness(project) + check_soa(project) + check_risks(project)
     high_risk = "eu-ai-act" in project.settings.frameworks and classify(project.system).high_risk
     diagnostics += check_datasheets(project, high_risk)
     if "eu-ai-act" not in project.settings.frameworks:
@@ -67,26 +70,6 @@ def _check_classification_facts(project: Project) -> list[Diagnostic]:
             findings.append(finding("TF603", not_applicable_at.path, not_applicable_at.line, not_applicable_at.col,
                                     f"`not_applicable` names {entry.point!r}, which is not an EU AI Act point"
                                     + _close(entry.point, list(act.items)), "Use an id such as annex_iv.1.f."))
-    return findings
-
-
-def _check_eu_ai_act_ids(project: Project) -> list[Diagnostic]:
-    """Controls and the Art. 5 screening name EU AI Act items that exist."""
-    act = eu_ai_act()
-    findings = []
-    for control in project.controls:
-        for item in control.satisfies.eu_ai_act:
-            if item not in act.items:
-                where = control.location
-                findings.append(finding("TF606", where.path, where.line, where.col,
-                                        f"control {control.id!r} claims {item!r}, which is not an EU AI Act item" + _close(item, list(act.items)),
-                                        "Use the id as the Official Journal numbers it, e.g. art_10.2.f."))
-    if project.system:
-        for item in project.system.classification.prohibited_practices_screening.practices_found:
-            if item not in act.items:
-                where = project.system.field_locations.get("classification", project.system.location)
-                findings.append(finding("TF606", where.path, where.line, where.col,
-                                        f"{item!r} is not an Art. 5 practice" + _close(item, list(act.items)), "E.g. art_5.1.a."))
     return findings
 
 

@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from techfile.diagnostics import Diagnostic, finding
 from techfile.project import LogbookEntry, Project
 from techfile.sources.git import changed_since_commit
-from techfile.validation.files import sha256_of
+from techfile.sources.yaml_source import load_yaml_source
 
 LOGBOOK_FOLDER = "logbook"
 
 
 def entry_sha256(project: Project, entry: LogbookEntry) -> str:
-    """The sha256 of an entry's source file, as the next entry records it."""
-    return sha256_of(project.root / entry.location.path)
+    """The sha256 of an entry's content, as the next entry records it: its data as canonical JSON, so that comments
+    and formatting (such as the editor modeline) do not count, and every value does."""
+    document, _ = load_yaml_source(project.root / entry.location.path, entry.location.path)
+    data = document.data if document else None
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def check_logbook(project: Project) -> list[Diagnostic]:

@@ -15,7 +15,10 @@ from techfile.documents.model_card import model_card_documents
 from techfile.documents.qms_manual import qms_manual_documents
 from techfile.documents.render import Renderer
 from techfile.documents.risk_register import risk_register_documents
+from techfile.documents.soa import soa_documents
+from techfile.documents.soc2 import soc2_documents
 from techfile.documents.technical_file import technical_file_documents
+from techfile.documents.traceability import traceability_documents
 from techfile.project import Project
 
 DocumentBuilder = Callable[[Project, BuildInfo, Renderer], list[Document]]
@@ -28,6 +31,9 @@ DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
     "model-cards": model_card_documents,
     "datasheets": datasheet_documents,
     "risk-register": risk_register_documents,
+    "statement-of-applicability": soa_documents,
+    "soc2-readiness": soc2_documents,
+    "traceability": traceability_documents,
     "qms-manual": qms_manual_documents,
     "logbook": logbook_documents,
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from techfile.assess.metrics import ResultVerdict, judge_results
 from techfile.documents.base import Chart
-from techfile.project import Dataset, Model
+from techfile.project import Dataset, Model, Risk
 
 STYLE = {
     "svg.hashsalt": "techfile",  # stable element ids
@@ -102,3 +102,26 @@ def _slice_labels(rows: list[ResultVerdict]) -> list[str]:
 
 def _near(value: float, threshold: float | None, margin: float = NEAR_MARGIN) -> bool:
     return threshold is not None and abs(value - threshold) <= margin
+
+
+def risk_heatmap(risks: list[Risk]) -> Chart | None:
+    """Risks counted by inherent level (rows) and residual level (columns)."""
+    if not risks:
+        return None
+    levels = ["low", "medium", "high", "critical"]
+    counts = [[sum(1 for r in risks if r.inherent_level == inherent and r.residual_level == residual) for residual in levels]
+              for inherent in reversed(levels)]
+
+    def draw(figure: Any) -> None:
+        axes = figure.add_subplot(1, 1, 1)
+        axes.imshow(counts, cmap="Oranges", vmin=0, vmax=max(1, max(max(row) for row in counts)))
+        for row, values in enumerate(counts):
+            for column, count in enumerate(values):
+                axes.text(column, row, str(count) if count else "", ha="center", va="center", fontsize=10)
+        axes.set_xticks(range(4), levels)
+        axes.set_yticks(range(4), list(reversed(levels)))
+        axes.set_xlabel("Residual level")
+        axes.set_ylabel("Inherent level")
+        axes.set_title("Risks by inherent and residual level", loc="left", fontsize=8)
+
+    return Chart("risk-heatmap", _render(draw, height=3.2, width=4.2), "Heat map of risks: inherent level against residual level")

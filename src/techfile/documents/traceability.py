@@ -1,0 +1,44 @@
+"""The traceability matrix: requirement ↔ controls ↔ evidence for every framework in scope, the reverse view per
+control, and crosswalk hints labelled with their authority (suggestions, never claims)."""
+
+from __future__ import annotations
+
+from techfile.assess.coverage import MISSING, PARTIAL, project_coverage
+from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.documents.common import compose_document
+from techfile.documents.render import Renderer
+from techfile.frameworks.registry import claims, project_crosswalk, project_frameworks
+from techfile.project import Project
+
+KIND = "traceability"
+SECTION = "Traceability"
+
+
+def traceability_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
+    frameworks = {f.id: f for f in project_frameworks(project)}
+    crosswalk = project_crosswalk(project)
+    sections = []
+    gaps: list[Gap] = []
+    for coverage in project_coverage(project):
+        rows = [{"item": r.item, "status": r.status, "controls": ", ".join(c.id for c in r.controls) or "—",
+                 "evidence": ", ".join(r.evidence) or "—"} for r in coverage.items]
+        sections.append({"framework": coverage.framework, "rows": rows, "covered": coverage.count("covered"),
+                         "in_scope": coverage.in_scope, "percent": coverage.percent_covered})
+        gaps += [Gap(f"{coverage.framework.id} {r.item.id}", f"{coverage.framework.id} {r.item.id} {r.item.title}: {r.status}")
+                 for r in coverage.items if r.status in (PARTIAL, MISSING)]
+    reverse = []
+    for control in project.controls:
+        claimed = claims(control)
+        items = []
+        for framework_id, item_ids in claimed.items():
+            framework = frameworks.get(framework_id)
+            for item_id in item_ids:
+                item = framework.item(item_id) if framework else None
+                hints = [f"{h.to_framework} {h.to_item} ({h.authority})" for h in crosswalk.hints(framework_id, item_id)
+                         if h.to_item not in claimed.get(h.to_framework, [])]
+                items.append({"framework": framework_id, "item": item_id, "title": item.title if item else "—",
+                              "hints": "; ".join(hints) or "—"})
+        reverse.append({"control": control, "claims": items, "evidence": ", ".join(control.evidence) or "none"})
+    context = {"sections": sections, "reverse": reverse}
+    title = "Traceability matrix"
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context, gaps)]

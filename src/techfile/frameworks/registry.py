@@ -1,0 +1,119 @@
+"""Every framework in one shape: the built-in catalogues, the EU AI Act, and a project's own frameworks;
+which items a control claims; and the crosswalk between them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from techfile.frameworks.catalogue import load_catalogue
+from techfile.frameworks.eu_ai_act import eu_ai_act
+from techfile.project import CatalogueItem, Control, CustomFramework, Project
+
+# Built-in framework id → (catalogue file, key under a control's `satisfies`), in report order.
+BUILTIN = {
+    "eu-ai-act": ("eu_ai_act", "eu_ai_act"),
+    "iso-42001": ("iso_42001", "iso_42001"),
+    "nist-ai-rmf": ("nist_ai_rmf", "nist_ai_rmf"),
+    "soc2": ("soc2", "soc2"),
+}
+AUTHORITIES = ("official", "listed", "institutional", "community", "derived")
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A framework's items in order; `assessable` names the kind of item that coverage counts."""
+
+    id: str
+    title: str
+    assessable: str
+    items: tuple[CatalogueItem, ...]
+    builtin: bool = True
+
+    @property
+    def ids(self) -> frozenset[str]:
+        return frozenset(item.id for item in self.items)
+
+    def item(self, item_id: str) -> CatalogueItem | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+    def assessable_items(self) -> list[CatalogueItem]:
+        return [i for i in self.items if i.kind == self.assessable]
+
+
+@dataclass(frozen=True)
+class CrosswalkLink:
+    """One mapping between items of two frameworks, with how far it can be relied on."""
+
+    from_framework: str
+    from_item: str
+    to_framework: str
+    to_item: str
+    authority: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Crosswalk:
+    links: tuple[CrosswalkLink, ...] = field(default_factory=tuple)
+
+    def hints(self, framework: str, item: str) -> list[CrosswalkLink]:
+        """The links that touch an item, oriented away from it."""
+        found = []
+        for link in self.links:
+            if (link.from_framework, link.from_item) == (framework, item):
+                found.append(link)
+            elif (link.to_framework, link.to_item) == (framework, item):
+                found.append(CrosswalkLink(link.to_framework, link.to_item, link.from_framework, link.from_item,
+                                           link.authority, link.source))
+        return sorted(set(found), key=lambda link: (AUTHORITIES.index(link.authority), link.to_framework, link.to_item))
+
+
+@cache
+def builtin_framework(framework_id: str) -> Framework:
+    """A built-in framework from its catalogue (the EU AI Act from its own richer catalogue)."""
+    if framework_id == "eu-ai-act":
+        act = eu_ai_act()
+        documentable = {r["id"] for r in act.data.get("requirements", []) if r.get("documentable")}
+        items = tuple(CatalogueItem(i.id, "requirement" if i.id in documentable else "provision", i.title, None, i.parent)
+                      for i in act.items.values())
+        return Framework("eu-ai-act", act.data["regulation"]["title"], "requirement", items)
+    data = load_catalogue(BUILTIN[framework_id][0])
+    items = tuple(CatalogueItem(str(i["id"]), i["kind"], i["title"], i.get("summary"),
+                                str(i["parent"]) if i.get("parent") is not None else None, i.get("category"))
+                  for i in data["items"])
+    return Framework(framework_id, data["framework"]["title"], data["framework"]["assessable"], items)
+
+
+def custom_framework(source: CustomFramework) -> Framework:
+    info = source.framework
+    return Framework(info.id, info.title, info.assessable, tuple(source.items), builtin=False)
+
+
+def project_frameworks(project: Project) -> list[Framework]:
+    """The frameworks in scope: the built-ins techfile.yaml names, then the project's own."""
+    assert project.settings is not None
+    builtins = [builtin_framework(f) for f in BUILTIN if f in project.settings.frameworks]
+    return builtins + [custom_framework(f) for f in project.frameworks]
+
+
+def claims(control: Control) -> dict[str, list[str]]:
+    """Framework id → the item ids a control claims to satisfy."""
+    satisfied = control.satisfies
+    found = {framework: list(getattr(satisfied, key)) for framework, (_, key) in BUILTIN.items() if getattr(satisfied, key)}
+    found.update({framework: list(items) for framework, items in satisfied.custom.items() if items})
+    return found
+
+
+@cache
+def _builtin_links() -> tuple[CrosswalkLink, ...]:
+    data = load_catalogue("crosswalks")
+    return tuple(CrosswalkLink(m["from"]["framework"], str(m["from"]["item"]), m["to"]["framework"], str(m["to"]["item"]),
+                               m["authority"], m.get("source", "")) for m in data.get("mappings", []))
+
+
+def project_crosswalk(project: Project) -> Crosswalk:
+    """The built-in crosswalk plus the mappings the project's own frameworks declare."""
+    custom = tuple(CrosswalkLink(m.from_.framework, m.from_.item, m.to.framework, m.to.item, m.authority, m.source or "")
+                   for f in project.frameworks for m in f.mappings)
+    return Crosswalk(_builtin_links() + custom)
