@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from techfile.assess.coverage import COVERED, MISSING, OUT_OF_SCOPE, PARTIAL, framework_coverage
-from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.documents.base import BuildInfo, Document
 from techfile.documents.common import compose_document
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import builtin_framework
@@ -36,12 +36,10 @@ def soc2_documents(project: Project, build: BuildInfo, renderer: Renderer) -> li
             cells.append(", ".join(ids) or "—")
         unstaged = [c.id for c in row.controls if not c.pipeline_stages]
         matrix.append({"row": row, "cells": cells, "all_stages": ", ".join(unstaged) or "—"})
-    gaps = [Gap(f"{r.item.id} {r.item.title}", f"{r.item.id} {r.item.title}: {r.status}",
-                "no control claims it" if r.status == MISSING else "claimed, but no working control with evidence")
-            for r in in_scope if r.status in (PARTIAL, MISSING)]
     context = {"categories": categories, "stages": stages, "matrix": matrix,
                "gap_rows": [{"row": r, "claimed_by": ", ".join(c.id for c in r.controls) or "no control"}
                             for r in in_scope if r.status in (PARTIAL, MISSING)],
                "out_of_scope": sorted({r.item.category for r in coverage.items if r.status == OUT_OF_SCOPE})}
     title = "SOC 2 readiness of the AI pipeline"
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "soc2-readiness/soc2-readiness.md.j2", context, gaps)]
+    # Readiness gaps are this report's findings, not facts missing from the sources: they do not make it a draft.
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "soc2-readiness/soc2-readiness.md.j2", context, [])]

@@ -3,8 +3,8 @@ control, and crosswalk hints labelled with their authority (suggestions, never c
 
 from __future__ import annotations
 
-from techfile.assess.coverage import MISSING, PARTIAL, project_coverage
-from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.assess.coverage import project_coverage
+from techfile.documents.base import BuildInfo, Document
 from techfile.documents.common import compose_document
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import claims, project_crosswalk, project_frameworks
@@ -18,14 +18,11 @@ def traceability_documents(project: Project, build: BuildInfo, renderer: Rendere
     frameworks = {f.id: f for f in project_frameworks(project)}
     crosswalk = project_crosswalk(project)
     sections = []
-    gaps: list[Gap] = []
     for coverage in project_coverage(project):
         rows = [{"item": r.item, "status": r.status, "controls": ", ".join(c.id for c in r.controls) or "—",
                  "evidence": ", ".join(r.evidence) or "—"} for r in coverage.items]
         sections.append({"framework": coverage.framework, "rows": rows, "covered": coverage.count("covered"),
                          "in_scope": coverage.in_scope, "percent": coverage.percent_covered})
-        gaps += [Gap(f"{coverage.framework.id} {r.item.id}", f"{coverage.framework.id} {r.item.id} {r.item.title}: {r.status}")
-                 for r in coverage.items if r.status in (PARTIAL, MISSING)]
     reverse = []
     for control in project.controls:
         claimed = claims(control)
@@ -41,4 +38,5 @@ def traceability_documents(project: Project, build: BuildInfo, renderer: Rendere
         reverse.append({"control": control, "claims": items, "evidence": ", ".join(control.evidence) or "none"})
     context = {"sections": sections, "reverse": reverse}
     title = "Traceability matrix"
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context, gaps)]
+    # Uncovered requirements are this matrix's findings, not facts missing from the sources: they do not make it a draft.
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context, [])]

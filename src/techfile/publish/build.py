@@ -94,7 +94,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
     result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
-    draft = bool(loaded.warnings) or info.dirty or any(d.gaps for d in documents)
+    draft = bool(loaded.warnings) or info.dirty  # and, per document, its own gaps (see cover_facts)
     with staged_output(out_dir) as staging:
         markdown_dir = staging / "markdown"
         markdown_dir.mkdir()
