@@ -176,7 +176,7 @@ def test_each_template_inits_checks_and_builds(template: str, tmp_path: Path) ->
     assert (project / "schemas" / "risk.schema.json").is_file()
     code, output = check(project)
     assert code == 0, output
-    built = run_cli("build", str(project), "--no-pdf")
+    built = run_cli("build", str(project))
     assert built.exit_code == 0, built.output
 
 
