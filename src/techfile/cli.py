@@ -46,7 +46,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("directory", default=".", type=ProjectDir)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True,
               help="How to print the findings.")
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @_guarded
@@ -282,3 +282,32 @@ def coverage(directory: str, output_format: str) -> None:
         click.echo("cannot compute coverage: fix the errors above first (see `techfile check`).")
         sys.exit(EXIT_FINDINGS)
     click.echo(report_coverage(project_coverage(result.project), output_format))
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=str), default=None,
+              help="Where the redlines go [default: PROJECT/build/diff].")
+@click.option("--summary-only", is_flag=True, help="Print the summary; write no files.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when something changed, 0 when nothing did.")
+@_guarded
+def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary_only: bool, exit_code: bool) -> None:
+    """What changed in the documents between git revision OLD and NEW (default: the working tree)."""
+    from techfile.publish.redline import DiffError, diff_revisions, summary_markdown, write_redlines
+    from techfile.reporting import report_text
+
+    try:
+        result = diff_revisions(directory, old, new)
+    except DiffError as err:
+        if err.diagnostics:
+            click.echo(report_text(err.diagnostics, directory, 0).rsplit("\n", 1)[0])
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_USAGE if not err.diagnostics else EXIT_FINDINGS)
+    click.echo(summary_markdown(result), nl=False)
+    if not summary_only:
+        target = Path(out_dir) if out_dir else Path(directory) / "build" / "diff"
+        write_redlines(result, target)
+        click.echo(f"redlines: {target.as_posix()}/")
+    sys.exit(EXIT_FINDINGS if exit_code and result.changed else EXIT_OK)

@@ -25,6 +25,7 @@ class LoadResult:
     project: Project
     diagnostics: list[Diagnostic]
     source_files: tuple[str, ...] = ()
+    complete: bool = False  # every source loaded, validated and resolved (assessment findings may remain)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -72,8 +73,9 @@ def load_project(path: str | Path) -> LoadResult:
 
     project, resolve_findings = resolve_project(root, valid)
     diagnostics.extend(resolve_findings)
-    diagnostics.extend(assess_project(project, resolved_cleanly=not any(d.severity is Severity.ERROR for d in diagnostics)))
-    return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
+    complete = not any(d.severity is Severity.ERROR for d in diagnostics)
+    diagnostics.extend(assess_project(project, resolved_cleanly=complete))
+    return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete)
 
 
 def _load_documents(root: Path, found: list[SourceFile], diagnostics: list[Diagnostic]) -> list[tuple[SourceFile, SourceDocument]]:

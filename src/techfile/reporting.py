@@ -1,14 +1,17 @@
-"""Reporters: the same diagnostics as text for people or JSON for tools."""
+"""Reporters: the same diagnostics as text for people, or as JSON, SARIF or GitHub workflow commands for tools."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from techfile.diagnostics import Diagnostic, Severity
+from techfile import __version__
+from techfile.diagnostics import Diagnostic, Severity, code_catalogue
 
 if TYPE_CHECKING:
     from techfile.assess.classification import Classification
@@ -47,7 +50,91 @@ def report_json(diagnostics: list[Diagnostic], base: str, files_checked: int) ->
     return json.dumps(payload, indent=2, ensure_ascii=False)
 
 
-REPORTERS: dict[str, Callable[[list[Diagnostic], str, int], str]] = {"text": report_text, "json": report_json}
+def full_message(diagnostic: Diagnostic) -> str:
+    """The message with its hint, for formats that have one text field."""
+    return f"{diagnostic.message} — {diagnostic.hint}" if diagnostic.hint else diagnostic.message
+
+
+def artifact_uri(base: str, relpath: str) -> str:
+    """The display path as a URI reference: relative paths stay relative, absolute ones become file: URIs."""
+    path = PurePath(display_path(base, relpath))
+    return path.as_uri() if path.is_absolute() else quote(path.as_posix())
+
+
+def rule_name(meaning: str) -> str:
+    """A SARIF rule name from a code's meaning: its first clause in PascalCase, e.g. `SameKeyAppearsTwiceInOneMapping`."""
+    clause = re.sub(r"\([^)]*\)", "", meaning).split(":")[0]
+    words = re.findall(r"[A-Za-z0-9]+", clause.replace("'", ""))
+    if len(words) > 1 and words[0].lower() in ("a", "an", "the"):
+        words = words[1:]
+    return "".join(word[:1].upper() + word[1:] for word in words)
+
+
+def sarif_rule(code: str) -> dict[str, Any]:
+    """The SARIF reportingDescriptor of one diagnostic code, from the code catalogue."""
+    entry = code_catalogue().get(code)
+    if entry is None:
+        return {"id": code}
+    return {
+        "id": code,
+        "name": rule_name(entry["meaning"]),
+        "shortDescription": {"text": entry["meaning"]},
+        "help": {"text": entry["fix"]},
+        "defaultConfiguration": {"level": Severity(entry["severity"]).value},
+    }
+
+
+def sarif_result(diagnostic: Diagnostic, base: str, rule_index: int) -> dict[str, Any]:
+    """One SARIF result: rule, level, message and where."""
+    location: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(base, diagnostic.path)}}
+    if diagnostic.line >= 1:
+        location["region"] = {"startLine": diagnostic.line} | ({"startColumn": diagnostic.col} if diagnostic.col >= 1 else {})
+    return {
+        "ruleId": diagnostic.code,
+        "ruleIndex": rule_index,
+        "level": diagnostic.severity.value,
+        "message": {"text": full_message(diagnostic)},
+        "locations": [{"physicalLocation": location}],
+    }
+
+
+def report_sarif(diagnostics: list[Diagnostic], base: str, files_checked: int) -> str:
+    """SARIF 2.1.0 for code scanning: one run, a rule per code that occurs, a result per diagnostic in order."""
+    codes = sorted({d.code for d in diagnostics})
+    rule_index = {code: index for index, code in enumerate(codes)}
+    run = {
+        "tool": {"driver": {"name": "techfile", "version": __version__, "rules": [sarif_rule(code) for code in codes]}},
+        "columnKind": "unicodeCodePoints",
+        "results": [sarif_result(d, base, rule_index[d.code]) for d in diagnostics],
+    }
+    return json.dumps({"version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False)
+
+
+def escape_workflow_data(text: str) -> str:
+    """Escape a workflow command's message as the GitHub Actions runner reads it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_workflow_property(text: str) -> str:
+    """Escape a workflow command's property value (`file=`, `title=`): the data escapes plus `:` and `,`."""
+    return escape_workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def report_github(diagnostics: list[Diagnostic], base: str, files_checked: int) -> str:
+    """GitHub Actions workflow commands: one `::error` or `::warning` annotation per diagnostic, then the summary."""
+    lines = []
+    for d in diagnostics:
+        properties = {"file": display_path(base, d.path), "line": d.line, "col": d.col, "title": d.code}
+        shown = ",".join(f"{key}={escape_workflow_property(str(value))}" for key, value in properties.items()
+                         if value not in (0, ""))
+        lines.append(f"::{d.severity.value} {shown}::{escape_workflow_data(full_message(d))}")
+    lines.append(summary_line(diagnostics, files_checked))
+    return "\n".join(lines)
+
+
+REPORTERS: dict[str, Callable[[list[Diagnostic], str, int], str]] = {
+    "text": report_text, "json": report_json, "sarif": report_sarif, "github": report_github,
+}
 
 
 def report_classification(outcome: Classification, output_format: str) -> str:

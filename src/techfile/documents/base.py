@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
+from techfile.sources.git import GitHistory
+
 
 @dataclass(frozen=True)
 class Gap:
@@ -70,10 +72,12 @@ class GapRecorder:
 
 @dataclass(frozen=True)
 class BuildInfo:
-    """Facts about this build that every document shows: date, source commit, tree state."""
+    """Facts about this build that every document shows: date, source commit, tree state, and the git history
+    (None outside git) from which revision histories and the approved status come."""
 
     date: str
     epoch: int
     commit: str | None
     dirty: bool
     techfile_version: str
+    history: GitHistory | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from markupsafe import Markup
 
 from techfile.documents.base import BuildInfo, Document, Gap
 from techfile.documents.render import Renderer
-from techfile.project import Project
+from techfile.project import Project, Prose
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,22 @@ def document_id(project: Project, kind: str, entity_id: str | None = None) -> st
     return "-".join(p for p in (project.settings.id, kind, entity_id) if p)
 
 
+def document_status(project: Project, build: BuildInfo, has_gaps: bool) -> str:
+    """draft or approved. Once a project uses release tags (vX.Y.Z), only a build of a tagged commit is approved;
+    before that, techfile.yaml's status counts. Gaps or uncommitted sources always make a draft."""
+    assert project.settings is not None
+    if has_gaps or build.dirty:
+        return "draft"
+    if build.history is not None and build.history.release_tags_in_use:
+        return "approved" if build.history.release_tag else "draft"
+    return project.settings.document_control.status
+
+
 def document_control(project: Project, build: BuildInfo, doc_id: str, title: str, has_gaps: bool) -> DocumentControl:
-    """Cover facts; a document with gaps, or built from uncommitted sources, is a draft whatever the sources say."""
+    """Cover facts of one document."""
     assert project.settings is not None
     control = project.settings.document_control
-    status = "draft" if has_gaps or build.dirty else control.status
+    status = document_status(project, build, has_gaps)
     commit = (build.commit[:12] + (" (uncommitted changes)" if build.dirty else "")) if build.commit else "not in git"
     return DocumentControl(
         id=doc_id, title=title, version=control.version, date=build.date, status=status, owner=control.owner,
@@ -53,6 +65,35 @@ def revisions(project: Project) -> list[dict[str, Any]]:
     ]
 
 
+def entity_sources(*entities: object) -> tuple[str, ...]:
+    """The source files entities come from: their YAML files and the Markdown files their prose refers to."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, Prose):
+            if value.file:
+                found.add(value.file)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for item in dataclasses.fields(value):
+                walk(getattr(value, item.name))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for entity in entities:
+        found.add(entity.location.path)  # type: ignore[attr-defined]
+        walk(entity)
+    return tuple(sorted(found))
+
+
+def source_commits(build: BuildInfo, sources: tuple[str, ...]) -> list[dict[str, str]]:
+    """The commits that touched a document's sources (and techfile.yaml), oldest first."""
+    if build.history is None:
+        return []
+    return [{"commit": c.hash[:12], "date": c.date, "author": c.author, "subject": c.subject}
+            for c in build.history.commits(tuple(sorted({*sources, "techfile.yaml"})))]
+
+
 def link(target_id: str, title: str) -> dict[str, object]:
     """A link to another document of the build: same file name on the site (`.md`) and in the PDFs (`.pdf`).
 
@@ -62,9 +103,13 @@ def link(target_id: str, title: str) -> dict[str, object]:
 
 
 def compose_document(project: Project, build: BuildInfo, renderer: Renderer, kind: str, section: str, title: str,
-                     template: str, context: dict[str, Any], gaps: list[Gap], entity_id: str | None = None) -> Document:
-    """Add what every document shows (document control, revision history, gaps) to `context` and render it."""
+                     template: str, context: dict[str, Any], gaps: list[Gap], entity_id: str | None = None,
+                     sources: tuple[str, ...] = (".",)) -> Document:
+    """Add what every document shows (document control, revision history, gaps) to `context` and render it.
+
+    `sources` are the project paths the document is built from; the commits that touched them form its history.
+    """
     doc_id = document_id(project, kind, entity_id)
-    context = {**context, "revisions": revisions(project), "gaps": gaps,
+    context = {**context, "revisions": revisions(project), "commits": source_commits(build, sources), "gaps": gaps,
                "doc": document_control(project, build, doc_id, title, bool(gaps))}
     return Document(doc_id, kind, title, section, renderer.render(template, context), tuple(gaps))

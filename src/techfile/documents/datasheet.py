@@ -5,7 +5,7 @@ from __future__ import annotations
 from techfile.assess.datasheets import datasheet_answers
 from techfile.documents.base import BuildInfo, Document, GapRecorder
 from techfile.documents.charts import dataset_chart
-from techfile.documents.common import compose_document, document_id, link
+from techfile.documents.common import compose_document, document_id, entity_sources, link
 from techfile.documents.render import Renderer
 from techfile.project import Dataset, Project
 
@@ -36,5 +36,5 @@ def _datasheet(project: Project, build: BuildInfo, renderer: Renderer, dataset: 
     }
     title = f"Datasheet: {dataset.name}"
     document = compose_document(project, build, renderer, KIND, SECTION, title, "datasheet/datasheet.md.j2", context,
-                                gaps.gaps, dataset.id)
+                                gaps.gaps, dataset.id, entity_sources(dataset))
     return document.with_assets(chart)

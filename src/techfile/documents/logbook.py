@@ -23,4 +23,5 @@ def logbook_documents(project: Project, build: BuildInfo, renderer: Renderer) ->
         "metrics": {e.id: sorted(e.metrics.items()) for e in project.logbook},
         "entry_sha256": {e.id: entry_sha256(project, e) for e in project.logbook},
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "logbook/logbook.md.j2", context, gaps.gaps)]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "logbook/logbook.md.j2", context, gaps.gaps,
+                             sources=("logbook",))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, GapRecorder
 from techfile.documents.charts import model_charts
-from techfile.documents.common import compose_document, document_id, link
+from techfile.documents.common import compose_document, document_id, entity_sources, link
 from techfile.documents.render import Renderer
 from techfile.project import Model, Project
 
@@ -38,7 +38,7 @@ def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: M
     if not any(v.scope != "overall" for v in context["verdicts"]):
         gaps.require(None, "Quantitative analyses: disaggregated results", "models/*.yaml `results` with a `slice`")
     document = compose_document(project, build, renderer, KIND, SECTION, title, "model-card/model-card.md.j2", context,
-                                gaps.gaps, model.id)
+                                gaps.gaps, model.id, entity_sources(model))
     return document.with_assets(*context["charts"])
 
 

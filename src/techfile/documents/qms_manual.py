@@ -29,4 +29,5 @@ def qms_manual_documents(project: Project, build: BuildInfo, renderer: Renderer)
         "procedures": procedures,
         "aspects": aspects,
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "qms-manual/qms-manual.md.j2", context, gaps.gaps)]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "qms-manual/qms-manual.md.j2", context, gaps.gaps,
+                             sources=("qms",))]

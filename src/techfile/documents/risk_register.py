@@ -31,7 +31,8 @@ def risk_register_documents(project: Project, build: BuildInfo, renderer: Render
         "profile": _nist_profile(project) if "nist-ai-rmf" in project.settings.frameworks else [],
     }
     title = "Risk register" + (" and NIST AI RMF profile" if context["profile"] else "")
-    document = compose_document(project, build, renderer, KIND, SECTION, title, "risk-register/risk-register.md.j2", context, gaps)
+    document = compose_document(project, build, renderer, KIND, SECTION, title, "risk-register/risk-register.md.j2", context, gaps,
+                                sources=("risks", "controls", "qms"))
     return [document.with_assets(chart)]
 
 

@@ -36,4 +36,5 @@ def soa_documents(project: Project, build: BuildInfo, renderer: Renderer) -> lis
                "applicable": sum(1 for r in rows if r.get("applicable") == "yes"),
                "excluded": sum(1 for r in rows if r.get("applicable") == "no")}
     title = "Statement of Applicability (ISO/IEC 42001)"
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "soa/soa.md.j2", context, gaps.gaps)]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "soa/soa.md.j2", context, gaps.gaps,
+                             sources=("soa.yaml", "controls"))]

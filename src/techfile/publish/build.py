@@ -24,7 +24,7 @@ from techfile.publish.manifest import write_manifest
 from techfile.publish.output import staged_output, write_charts
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf
 from techfile.publish.site import SiteError, build_site
-from techfile.sources.git import git_state
+from techfile.sources.git import git_history, git_state
 from techfile.validation.files import sha256_of
 
 PDF_TIMEOUT_SECONDS = 180
@@ -73,7 +73,8 @@ def build_info(project: Project, out: Path) -> BuildInfo:
         day = dt.date.fromisoformat(project.settings.document_control.date)
         epoch = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
     date = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
-    return BuildInfo(date=date, epoch=epoch, commit=state.commit, dirty=state.dirty, techfile_version=__version__)
+    return BuildInfo(date=date, epoch=epoch, commit=state.commit, dirty=state.dirty, techfile_version=__version__,
+                     history=git_history(project.root))
 
 
 def build(path: str | Path, out: str | Path | None = None, only: set[str] | None = None, site: bool = True,

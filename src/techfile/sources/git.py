@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,3 +50,52 @@ def changed_since_commit(root: Path, folder: str) -> list[tuple[str, str]]:
         status, _, path = line.partition("\t")
         changes.append((status[:1], path.removeprefix(prefix)))
     return changes
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit that touched a document's sources."""
+
+    hash: str
+    epoch: int
+    author: str
+    subject: str
+
+    @property
+    def date(self) -> str:
+        import datetime as dt
+
+        return dt.datetime.fromtimestamp(self.epoch, tz=dt.UTC).date().isoformat()
+
+
+RELEASE_TAG = re.compile(r"^v\d+(\.\d+)*$")
+
+
+class GitHistory:
+    """Commit history of a project folder, read once per set of paths."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[tuple[str, ...], list[Commit]] = {}
+        tags = (_git(root, "tag", "--list", "v*") or "").split()
+        self.release_tags_in_use = any(RELEASE_TAG.match(t) for t in tags)
+        at_head = (_git(root, "tag", "--points-at", "HEAD") or "").split()
+        self.release_tag = next((t for t in sorted(at_head) if RELEASE_TAG.match(t)), None)
+
+    def commits(self, paths: tuple[str, ...]) -> list[Commit]:
+        """Commits touching any of `paths` (relative to the project), oldest first."""
+        if paths not in self._cache:
+            listing = _git(self.root, "log", "--reverse", "--format=%H%x1f%ct%x1f%an%x1f%s", "--", *paths) or ""
+            commits = []
+            for line in listing.splitlines():
+                sha, epoch, author, subject = line.split("\x1f", 3)
+                commits.append(Commit(sha, int(epoch), author, subject))
+            self._cache[paths] = commits
+        return self._cache[paths]
+
+
+def git_history(root: Path) -> GitHistory | None:
+    """The project's history, or None outside a git repository."""
+    if _git(root, "rev-parse", "--is-inside-work-tree") != "true" or _git(root, "rev-parse", "--verify", "-q", "HEAD") is None:
+        return None
+    return GitHistory(root)
