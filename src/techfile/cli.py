@@ -311,3 +311,49 @@ def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary
         write_redlines(result, target)
         click.echo(f"redlines: {target.as_posix()}/")
     sys.exit(EXIT_FINDINGS if exit_code and result.changed else EXIT_OK)
+
+
+@main.command()
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="The zip to write [default: DIRECTORY/build/<project-id>-submission.zip].")
+@_guarded
+def bundle(directory: str, out_file: str | None) -> None:
+    """A deterministic submission zip: PDFs, evidence, sources, index, manifest and SHA256SUMS."""
+    from techfile.publish.build import BuildFailure, BuildFindings
+    from techfile.publish.bundle import BundleError, make_bundle
+    from techfile.reporting import report_text
+
+    try:
+        if out_file is None:
+            from techfile.loading import load_project
+
+            settings = load_project(directory).project.settings
+            out_file = str(Path(directory) / "build" / f"{settings.id if settings else 'project'}-submission.zip")
+        made = make_bundle(directory, out_file)
+    except BuildFindings as findings:
+        click.echo(report_text(findings.diagnostics, directory, 0).rsplit("\n", 1)[0])
+        click.echo(f"bundle refused: {len(findings.diagnostics)} error(s) in the sources.")
+        sys.exit(EXIT_FINDINGS)
+    except (BuildFailure, BundleError) as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    click.echo(f"wrote {made.zip_path} ({made.count} files, sha256 {made.sha256})")
+
+
+@main.command()
+@click.argument("bundle_file", metavar="BUNDLE.zip", type=click.Path(path_type=str))
+@_guarded
+def verify(bundle_file: str) -> None:
+    """Recompute every hash in a submission bundle and name any file that does not match."""
+    from techfile.publish.bundle import BundleError, verify_bundle
+
+    try:
+        result = verify_bundle(bundle_file)
+    except BundleError as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for problem in result.problems:
+        click.echo(f"{bundle_file}: {problem}")
+    click.echo(f"{'ok' if result.ok else 'failed'}: {result.checked} files checked, {len(result.problems)} problem(s)")
+    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
