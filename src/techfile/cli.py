@@ -200,6 +200,54 @@ def export_hf_card(entity_id: str, directory: str, out_file: str | None) -> None
     _write_or_print(text, out_file)
 
 
+@export.command("cyclonedx")
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="File to write [default: standard output].")
+@_guarded
+def export_cyclonedx(directory: str, out_file: str | None) -> None:
+    """A CycloneDX 1.6 ML-BOM: the system, its models with their model cards, its datasets, validated."""
+    from techfile.integrations import MissingExtra
+    from techfile.loading import load_project
+    from techfile.publish.build import build_info
+    from techfile.reporting import report_text
+
+    result = load_project(directory)
+    if result.errors:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        sys.exit(EXIT_FINDINGS)
+    try:
+        from techfile.integrations.cyclonedx import ExportError, cyclonedx_bom
+
+        date = build_info(result.project, Path(directory) / "build").date
+        text = cyclonedx_bom(result.project, build_date=date)
+    except MissingExtra as missing:
+        click.echo(f"techfile: {missing}", err=True)
+        sys.exit(EXIT_USAGE)
+    except ExportError as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    _write_or_print(text, out_file)
+
+
+@export.command("json")
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="File to write [default: standard output].")
+@_guarded
+def export_json(directory: str, out_file: str | None) -> None:
+    """The whole resolved project as JSON (schema: schemas/export.schema.json), for other tools."""
+    from techfile.integrations.json_export import project_json
+    from techfile.loading import load_project
+    from techfile.reporting import report_text
+
+    result = load_project(directory)
+    if result.errors:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        sys.exit(EXIT_FINDINGS)
+    _write_or_print(project_json(result.project), out_file)
+
+
 @main.group("import")
 def import_() -> None:
     """Create sources from another tool's records."""
