@@ -3,14 +3,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.techfile-installed
+DEV    := $(VENV)/.techfile-dev-installed
 
 .PHONY: setup system-deps run test bench clean
 
+# `make run` needs techfile alone; `make test` adds the test tools and the integrations' extras.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV) || { $(PYTHON) -m pip install --user virtualenv && $(PYTHON) -m virtualenv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+$(DEV): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(DEV)
 
 setup: $(STAMP)
 
@@ -24,10 +30,10 @@ run: setup
 	$(BIN)/techfile build sample_project
 	@echo "Open sample_project/build/site/index.html in a browser; PDFs are in sample_project/build/pdf/."
 
-test: setup system-deps
+test: $(DEV) system-deps
 	$(BIN)/python -m pytest -q -n 2
 
-bench: setup
+bench: $(DEV)
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_build.py
 
