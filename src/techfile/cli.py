@@ -287,6 +287,62 @@ def import_hf_card(card: str, directory: str, out_file: str | None) -> None:
         click.echo("  run `techfile check` to see them located")
 
 
+@import_.command("mlflow")
+@click.option("--tracking-uri", required=True, help="MLflow tracking URI: a file store path or file:// URI, or sqlite:///PATH.")
+@click.option("--run", "run_id", required=True, help="The MLflow run id.")
+@click.option("--model", "model_id", default=None, help="Also add the run's metrics to this model's results.")
+@click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")
+@_guarded
+def import_mlflow(tracking_uri: str, run_id: str, model_id: str | None, directory: str) -> None:
+    """A logbook entry (chained) from an MLflow run; with --model, its per-slice metrics as model results."""
+    from techfile.integrations import MissingExtra
+
+    try:
+        from techfile.integrations.mlflow_import import MlflowImportError, import_mlflow_run
+
+        imported = import_mlflow_run(directory, tracking_uri, run_id, model_id)
+    except MissingExtra as missing:
+        click.echo(f"techfile: {missing}", err=True)
+        sys.exit(EXIT_USAGE)
+    except MlflowImportError as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"created {imported.entry_path.as_posix()} ({imported.entry_id})")
+    for line in imported.results_added:
+        click.echo(f"  result added: {line}")
+    for line in imported.conflicts:
+        click.echo(f"  conflict, not changed: {line}")
+    for line in imported.unmapped:
+        click.echo(f"  not mapped: {line}")
+
+
+@import_.command("openlineage")
+@click.argument("events", metavar="EVENTS.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")
+@click.option("--id", "lineage_id", default=None, help="Id of the lineage source to write [default: from the file name].")
+@_guarded
+def import_openlineage(events: str, directory: str, lineage_id: str | None) -> None:
+    """A lineage graph (lineage/<id>.yaml) from OpenLineage RunEvents, attached to the datasets it names."""
+    from techfile.integrations import MissingExtra
+
+    try:
+        from techfile.integrations.openlineage_import import LineageError
+        from techfile.integrations.openlineage_import import import_openlineage as read_events
+
+        imported = read_events(directory, events, lineage_id)
+    except MissingExtra as missing:
+        click.echo(f"techfile: {missing}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (LineageError, FileExistsError) as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"created {imported.path.as_posix()} from {imported.events} events")
+    for name in imported.mapped:
+        click.echo(f"  mapped: {name}")
+    for name in imported.unmapped:
+        click.echo(f"  not mapped to a dataset: {name}")
+
+
 def _write_or_print(text: str, out_file: str | None) -> None:
     if out_file is None:
         click.echo(text, nl=False)

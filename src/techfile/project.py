@@ -441,6 +441,14 @@ class PersonalData:
 
 
 @dataclass(frozen=True)
+class LineageName:
+    """A dataset or job as OpenLineage names it."""
+
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     id: str
     name: str
@@ -457,6 +465,7 @@ class Dataset:
     sha256: str | None = None
     data_governance: DataGovernance | None = None
     personal_data: PersonalData | None = None
+    lineage_names: list[LineageName] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     location: Location = Location("")
 
@@ -720,6 +729,108 @@ class Change:
     location: Location = Location("")
 
 
+# --- lineage (imported from OpenLineage) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineageField:
+    name: str
+    type: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageDataset:
+    """A dataset of a lineage graph; `dataset` is the techfile dataset it is, when the import mapped it."""
+
+    namespace: str
+    name: str
+    dataset: str | None = None
+    fields: list[LineageField] = field(default_factory=list)
+
+    @property
+    def ref(self) -> LineageName:
+        return LineageName(self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class LineageEvent:
+    time: str
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageRun:
+    run_id: str
+    events: list[LineageEvent]
+
+
+@dataclass(frozen=True)
+class LineageJob:
+    namespace: str
+    name: str
+    runs: list[LineageRun]
+
+    @property
+    def ref(self) -> LineageName:
+        return LineageName(self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class LineageEdge:
+    """One step: `job` read `input` and wrote `output` (one of the two may be absent)."""
+
+    job: LineageName
+    input: LineageName | None = None
+    output: LineageName | None = None
+
+
+@dataclass(frozen=True)
+class LineageTransformation:
+    type: str
+    subtype: str | None = None
+    description: str | None = None
+    masking: bool | None = None
+
+
+@dataclass(frozen=True)
+class LineageInputField:
+    namespace: str
+    name: str
+    field: str
+    transformations: list[LineageTransformation] = field(default_factory=list)
+
+    @property
+    def ref(self) -> LineageName:
+        return LineageName(self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class ColumnLineage:
+    """An output field and the input fields it is computed from."""
+
+    output: LineageName
+    field: str
+    inputs: list[LineageInputField]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    """A lineage graph imported from OpenLineage run events (lineage/*.yaml)."""
+
+    id: str
+    title: str
+    imported_from: str
+    imported_on: str
+    datasets: list[LineageDataset]
+    jobs: list[LineageJob]
+    edges: list[LineageEdge]
+    producers: list[str] = field(default_factory=list)
+    column_lineage: list[ColumnLineage] = field(default_factory=list)
+    location: Location = Location("")
+
+
 # --- custom frameworks ----------------------------------------------------------------------
 
 
@@ -771,7 +882,7 @@ class CustomFramework:
 # --- the project ------------------------------------------------------------------------------
 
 Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure | Evidence | LogbookEntry
-          | StatementOfApplicability | Change)
+          | StatementOfApplicability | Change | LineageGraph)
 
 
 @dataclass(frozen=True)
@@ -792,12 +903,13 @@ class Project:
     soa: StatementOfApplicability | None
     changes: list[Change]
     frameworks: list[CustomFramework] = field(default_factory=list)
+    lineage: list[LineageGraph] = field(default_factory=list)
 
     def entities(self) -> list[Entity]:
         """Every entity with an id, in source order."""
         singles: list[Entity] = [e for e in (self.system, self.soa) if e is not None]
         groups: list[list[Entity]] = [self.pipeline_stages, self.datasets, self.models, self.risks, self.controls,
-                                      self.procedures, self.evidence, self.logbook, self.changes]
+                                      self.procedures, self.evidence, self.logbook, self.changes, self.lineage]
         return singles + [e for group in groups for e in group]
 
     def entity(self, entity_id: str) -> Entity | None:

@@ -34,6 +34,7 @@ ENTITY_TYPES: dict[str, type] = {
     "soa": model.StatementOfApplicability,
     "change": model.Change,
     "framework": model.CustomFramework,
+    "lineage": model.LineageGraph,
 }
 
 
@@ -59,6 +60,7 @@ def resolve_project(root: Path, documents: list[tuple[str, SourceDocument]]) -> 
         soa=_single(built["soa"]),
         changes=sorted(built["change"], key=lambda c: (c.date, c.id)),
         frameworks=sorted(built["framework"], key=lambda f: f.framework.id),
+        lineage=sorted(built["lineage"], key=lambda g: g.id),
     )
     return project, diagnostics
 

@@ -1,11 +1,12 @@
 """Charts as deterministic SVG (matplotlib, imported only when a chart is drawn): model metrics by subgroup with
-their thresholds, and dataset composition."""
+their thresholds, dataset composition, and lineage diagrams (laid out by grandalf, imported only when one is drawn)."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
+from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, LineageDiagram, NodeKey
 from techfile.assess.metrics import ResultVerdict, judge_results
 from techfile.documents.base import Chart
 from techfile.project import Dataset, Model, Risk
@@ -135,3 +136,125 @@ def risk_heatmap(risks: list[Risk]) -> Chart | None:
         axes.set_title("Risks by inherent and residual level", loc="left", fontsize=8)
 
     return Chart("risk-heatmap", _render(draw, height=3.2, width=4.2), "Heat map of risks: inherent level against residual level")
+
+
+# --- lineage diagrams ---------------------------------------------------------------------------
+
+# Layout units are 1/100 inch. Layers run top to bottom, one per step of the lineage, so that long chains fit a page.
+NODE_WIDTH, NODE_HEIGHT, LAYER_GAP, ROW_GAP, COMPONENT_GAP = 190.0, 42.0, 34.0, 20.0, 40.0
+LEGEND_ROW = 22.0
+LINEAGE_STYLES = {  # role → face colour, edge colour, line style, text colour, legend
+    FOCUS: (BAR, BAR, "solid", "white", "this dataset"),
+    MAPPED: ("#c5cae9", BAR, "solid", "#1a237e", "other techfile dataset"),
+    UNMAPPED: ("white", "#757575", "dashed", "#212121", "dataset outside techfile"),
+    JOB: ("#fff3e0", "#ef6c00", "solid", "#212121", "job"),
+}
+
+
+def lineage_chart(name: str, diagram: LineageDiagram, alt: str) -> Chart:
+    """A lineage diagram read top to bottom: datasets as rounded boxes, jobs as square ones, arrows from input to output."""
+    centres, paths = _lineage_layout(diagram)
+    nodes = {node.key: node for node in diagram.nodes}
+    roles = [role for role in LINEAGE_STYLES if any(n.role == role for n in diagram.nodes)]
+    left = min(x for x, _ in centres.values()) - NODE_WIDTH / 2 - 10
+    right = max(x for x, _ in centres.values()) + NODE_WIDTH / 2 + 10
+    columns = len(roles) if right - left >= 460 else 2
+    top = max(y for _, y in centres.values()) + NODE_HEIGHT / 2 + 10
+    bottom = min(y for _, y in centres.values()) - NODE_HEIGHT / 2 - 10 - LEGEND_ROW * -(-len(roles) // columns)
+
+    def draw(figure: Any) -> None:
+        from matplotlib.patches import FancyBboxPatch, Patch
+
+        axes = figure.add_axes((0, 0, 1, 1))  # the whole figure: the limits below hold the margins
+        axes.set_axis_off()
+        axes.set_xlim(left, right)
+        axes.set_ylim(bottom, top)
+        axes.set_aspect("equal")
+        for (source, target), points in paths:
+            _draw_arrow(axes, centres[source], centres[target], points)
+        for key, (x, y) in centres.items():
+            node = nodes[key]
+            face, edge, line, text, _ = LINEAGE_STYLES[node.role]
+            rounding = 1.0 if node.role == JOB else 10.0
+            axes.add_patch(FancyBboxPatch((x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2), NODE_WIDTH, NODE_HEIGHT,
+                                          boxstyle=f"round,pad=0,rounding_size={rounding}", facecolor=face,
+                                          edgecolor=edge, linestyle=line, linewidth=0.9, zorder=2))
+            axes.text(x, y + 7, _fit(node.label, 34), ha="center", va="center", fontsize=7, color=text, zorder=3,
+                      fontweight="bold" if node.role == FOCUS else "normal")
+            axes.text(x, y - 9, _fit(node.detail, 44), ha="center", va="center", fontsize=5.5, color=text, zorder=3)
+        handles = [Patch(facecolor=LINEAGE_STYLES[r][0], edgecolor=LINEAGE_STYLES[r][1], linestyle=LINEAGE_STYLES[r][2],
+                         label=LINEAGE_STYLES[r][4]) for r in roles]
+        axes.legend(handles=handles, loc="lower center", ncol=columns, frameon=False, fontsize=6)
+
+    return Chart(name, _render(draw, height=(top - bottom) / 100, width=(right - left) / 100), alt)
+
+
+def _lineage_layout(diagram: LineageDiagram) -> tuple[dict[NodeKey, tuple[float, float]], list[tuple[tuple[NodeKey, NodeKey], list[tuple[float, float]]]]]:
+    """Node centres and edge paths (through grandalf's bend points) of a layered (Sugiyama) layout, components side by side.
+
+    Components are built here, in the diagram's order: grandalf's own Graph collects edges in a set, whose order follows
+    object ids and would make the layout vary between runs."""
+    from grandalf.graphs import Edge, Vertex, graph_core
+    from grandalf.layouts import SugiyamaLayout
+
+    class NodeView:  # what grandalf reads (w, h) and writes (xy, y growing downwards)
+        w, h, xy = NODE_WIDTH, NODE_HEIGHT, (0.0, 0.0)
+
+    class EdgeView:
+        points: list[tuple[float, float]] = []
+
+        def setpath(self, points: list[tuple[float, float]]) -> None:
+            self.points = list(points)
+
+    centres: dict[NodeKey, tuple[float, float]] = {}
+    paths = []
+    offset = 0.0
+    for keys, links in _components(diagram):
+        vertices = {key: Vertex(key) for key in keys}
+        for vertex in vertices.values():
+            vertex.view = NodeView()
+        edges = [Edge(vertices[source], vertices[target]) for source, target in links]
+        for edge in edges:
+            edge.view = EdgeView()
+        component = graph_core(list(vertices.values()), edges)
+        if edges:
+            layout = SugiyamaLayout(component)
+            layout.xspace, layout.yspace = ROW_GAP, LAYER_GAP
+            layout.init_all(roots=[v for v in component.sV if not v.e_in()] or [component.sV[0]])
+            layout.draw()
+        low = min(v.view.xy[0] for v in vertices.values())
+        high = max(v.view.xy[0] for v in vertices.values())
+        for key, vertex in vertices.items():
+            x, y = vertex.view.xy
+            centres[key] = (x - low + offset, -y)
+        for link, edge in zip(links, edges, strict=True):
+            paths.append((link, [(x - low + offset, -y) for x, y in edge.view.points]))
+        offset += high - low + NODE_WIDTH + COMPONENT_GAP
+    return centres, paths
+
+
+def _components(diagram: LineageDiagram) -> list[tuple[list[NodeKey], list[tuple[NodeKey, NodeKey]]]]:
+    """The connected parts of a diagram, nodes and edges each in the diagram's order."""
+    part = {node.key: index for index, node in enumerate(diagram.nodes)}
+    for source, target in diagram.edges:
+        old, new = max(part[source], part[target]), min(part[source], part[target])
+        part = {key: new if index == old else index for key, index in part.items()}
+    return [([n.key for n in diagram.nodes if part[n.key] == index],
+             [link for link in diagram.edges if part[link[0]] == index])
+            for index in sorted(set(part.values()))]
+
+
+def _draw_arrow(axes: Any, source: tuple[float, float], target: tuple[float, float], points: list[tuple[float, float]]) -> None:
+    """An arrow from the bottom of the source box to the top of the target box, through the layout's bend points."""
+    half = NODE_HEIGHT / 2 if target[1] <= source[1] else -NODE_HEIGHT / 2
+    line = [(source[0], source[1] - half), *points[1:-1], (target[0], target[1] + half)]
+    if len(line) > 2:
+        axes.plot([p[0] for p in line[:-1]], [p[1] for p in line[:-1]], color="#616161", linewidth=0.8, zorder=1)
+    axes.annotate("", xy=line[-1], xytext=line[-2], zorder=1,
+                  arrowprops={"arrowstyle": "-|>", "color": "#616161", "linewidth": 0.8, "shrinkA": 0, "shrinkB": 0,
+                              "mutation_scale": 8})
+
+
+def _fit(text: str, width: int) -> str:
+    """`text`, or its end behind an ellipsis when it is longer than `width` (names end in their most specific part)."""
+    return text if len(text) <= width else "…" + text[-(width - 1):]

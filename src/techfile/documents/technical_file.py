@@ -7,6 +7,7 @@ from markupsafe import Markup
 from techfile.assess.classification import classify
 from techfile.assess.completeness import MISSING, NOT_APPLICABLE, PointStatus, annex_iv_status, record_keeping_rows
 from techfile.assess.declaration import declaration_points
+from techfile.assess.lineage import project_lineage
 from techfile.assess.metrics import judge_results
 from techfile.documents.base import BuildInfo, Document, Gap
 from techfile.documents.common import compose_document, document_id, link
@@ -40,6 +41,13 @@ def _completeness_row(point: PointStatus) -> dict[str, object]:
     return {"ref": point.ref, "title": point.title, "status": status, "source": source}
 
 
+def lineage_rows(project: Project) -> list[dict[str, object]]:
+    """Annex IV point 2(d): per dataset, each lineage graph that has it, with what lies upstream."""
+    return [{"dataset": dataset, "link": link(document_id(project, "datasheet", dataset.id), dataset.name),
+             "graph": found.graph, "upstream": found.upstream_datasets, "jobs": found.jobs}
+            for dataset in project.datasets for found in project_lineage(project, dataset)]
+
+
 def technical_file_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     assert project.system is not None
     act = eu_ai_act()
@@ -63,6 +71,7 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "models": [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name),
                     "verdicts": judge_results(m), "compute": m.compute or Compute()} for m in project.models],
         "datasets": [{"dataset": d, "link": link(document_id(project, "datasheet", d.id), d.name)} for d in project.datasets],
+        "lineage": lineage_rows(project),
         "test_reports": [e for e in project.evidence if e.type == "test-report"],
         "risks": project.risks,
         "changes": project.changes,

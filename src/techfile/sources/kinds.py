@@ -35,6 +35,7 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
     SourceKind("logbook_entry", "logbook", folder=True, label="logbook entry"),
     SourceKind("soa", "soa.yaml", folder=False, label="Statement of Applicability"),
     SourceKind("change", "changes", folder=True, label="change"),
+    SourceKind("lineage", "lineage", folder=True, label="lineage graph"),
     SourceKind("framework", "frameworks", folder=True, label="framework catalogue"),
 )
 
