@@ -74,7 +74,7 @@ def test_diff_flags_a_changed_intended_purpose(repo: Path) -> None:
     else:
         edit(repo / "system.yaml", "intended_purpose:", "intended_purpose: Also for children.\nold_intended_purpose:")
     commit_all(repo, "Extend the intended purpose", "2026-06-01T00:00:00Z")
-    result = run_cli("diff", "HEAD~1", "HEAD", "-C", str(repo), "--exit-code", "--out", str(repo.parent / "diff"))
+    result = run_cli("diff", "HEAD~1", "HEAD", "-C", str(repo), "--exit-code", "--pdf", "--out", str(repo.parent / "diff"))
     assert result.exit_code == 1, result.output
     assert "Possible substantial modification (Art. 3(23), Art. 43(4))" in result.output
     assert "the intended purpose changed** (Art. 3(23), Art. 43(4))" in result.output
@@ -82,6 +82,8 @@ def test_diff_flags_a_changed_intended_purpose(repo: Path) -> None:
     redline = (repo.parent / "diff" / "thoravis-cxr-technical-file.md").read_text(encoding="utf-8")
     assert "+It is also intended for paediatric patients." in redline or "Also for children" in redline
     assert (repo.parent / "diff" / "thoravis-cxr-technical-file.html").read_text(encoding="utf-8").startswith("\n<!DOCTYPE")
+    redline = pdf_text(repo.parent / "diff" / "redline.pdf")
+    assert "Possible substantial modification" in redline and "paediatric" in redline
 
 
 def test_diff_of_a_datasheet_typo_is_not_a_substantial_modification(repo: Path) -> None:

@@ -396,8 +396,10 @@ def coverage(directory: str, output_format: str) -> None:
               help="Where the redlines go [default: PROJECT/build/diff].")
 @click.option("--summary-only", is_flag=True, help="Print the summary; write no files.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when something changed, 0 when nothing did.")
+@click.option("--pdf", "as_pdf", is_flag=True, help="Also write redline.pdf: the summary and every redline.")
 @_guarded
-def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary_only: bool, exit_code: bool) -> None:
+def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary_only: bool, exit_code: bool,
+         as_pdf: bool) -> None:
     """What changed in the documents between git revision OLD and NEW (default: the working tree)."""
     from techfile.publish.redline import DiffError, diff_revisions, summary_markdown, write_redlines
     from techfile.reporting import report_text
@@ -412,7 +414,7 @@ def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary
     click.echo(summary_markdown(result), nl=False)
     if not summary_only:
         target = Path(out_dir) if out_dir else Path(directory) / "build" / "diff"
-        write_redlines(result, target)
+        write_redlines(result, target, pdf=as_pdf)
         click.echo(f"redlines: {target.as_posix()}/")
     sys.exit(EXIT_FINDINGS if exit_code and result.changed else EXIT_OK)
 

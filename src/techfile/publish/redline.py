@@ -53,6 +53,7 @@ class DiffResult:
     summary: ChangeSummary
     documents: list[DocumentDiff] = field(default_factory=list)
     out: Path | None = None
+    project: Project | None = None  # the newer side
 
     @property
     def changed(self) -> bool:
@@ -113,7 +114,7 @@ def diff_revisions(directory: str | Path, old: str, new: str | None = None) -> D
         unified = "".join(difflib.unified_diff(old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
                                                fromfile=f"{old}/{doc_id}.md", tofile=f"{new or WORKING_TREE}/{doc_id}.md", n=2))
         documents.append(DocumentDiff(doc_id, title, status, unified, old_text, new_text))
-    return DiffResult(old, new or WORKING_TREE, summary, documents)
+    return DiffResult(old, new or WORKING_TREE, summary, documents, project=new_project)
 
 
 def summary_markdown(result: DiffResult) -> str:
@@ -132,8 +133,17 @@ def summary_markdown(result: DiffResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_redlines(result: DiffResult, out: Path) -> None:
-    """OUT/summary.md, and per changed document a Markdown redline and a side-by-side HTML page; atomically."""
+def redline_markdown(result: DiffResult) -> str:
+    """The summary and every document's redline as one Markdown document (the source of the redline PDF)."""
+    parts = [summary_markdown(result).replace("# Changes from", "## Changes from", 1)]
+    for document in result.documents:
+        parts.append(f"## {document.title}: {document.status}\n\n```diff\n{document.unified}```\n")
+    return f"# Changes from {result.old} to {result.new}\n\n" + "\n".join(parts)
+
+
+def write_redlines(result: DiffResult, out: Path, pdf: bool = False) -> None:
+    """OUT/summary.md, and per changed document a Markdown redline and a side-by-side HTML page; with `pdf`,
+    OUT/redline.pdf holding the summary and every redline. Written atomically."""
     with staged_output(out) as staging:
         (staging / "summary.md").write_text(summary_markdown(result), encoding="utf-8")
         html = difflib.HtmlDiff(wrapcolumn=100)
@@ -143,5 +153,31 @@ def write_redlines(result: DiffResult, out: Path) -> None:
             page = html.make_file(document.old_text.splitlines(), document.new_text.splitlines(), result.old, result.new,
                                   context=True, numlines=2)
             (staging / f"{document.id}.html").write_text(page, encoding="utf-8")
+        if pdf:
+            _write_redline_pdf(result, staging)
     result.out = out
+
+
+def _write_redline_pdf(result: DiffResult, staging: Path) -> None:
+    from techfile.publish.build import BuildFailure, build_info
+    from techfile.publish.pdf import PdfError, PdfJob, make_pdf
+
+    project = result.project
+    assert project is not None and project.settings is not None and project.system is not None
+    info = build_info(project, staging)
+    markdown = staging / ".redline.md"
+    markdown.write_text(redline_markdown(result), encoding="utf-8")
+    control = project.settings.document_control
+    cover = {"title": f"Changes from {result.old} to {result.new}", "docid": f"{project.settings.id}-redline",
+             "version": control.version, "status": "draft", "date": info.date, "owner": control.owner,
+             "approver": control.approver, "commit": info.commit[:12] if info.commit else "not in git",
+             "confidentiality": control.confidentiality or "not stated", "provider": project.settings.provider.name,
+             "system": f"{project.system.name} {project.system.version}", "lang": control.language,
+             "techfile": __version__, "draft": "false"}
+    try:
+        make_pdf(PdfJob(cover["docid"], str(markdown), str(staging / "redline.pdf"), info.epoch, cover))
+    except PdfError as err:
+        raise BuildFailure(str(err)) from None
+    finally:
+        markdown.unlink(missing_ok=True)
 
