@@ -8,11 +8,15 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from techfile import __version__
+from techfile.integrations import MissingExtra
+
+if TYPE_CHECKING:
+    from techfile.loading import LoadResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -28,6 +32,9 @@ def _guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
+        except MissingExtra as missing:
+            click.echo(f"techfile: {missing}", err=True)
+            sys.exit(EXIT_USAGE)
         except Exception as err:  # noqa: BLE001 - the last line of defence
             if os.environ.get("TECHFILE_DEBUG"):
                 traceback.print_exc()
@@ -73,6 +80,19 @@ def schema(directory: str, out_dir: str | None) -> None:
     target = Path(out_dir) if out_dir else Path(directory) / "schemas"
     written = write_schemas(target)
     click.echo(f"wrote {len(written)} schemas to {target.as_posix()}")
+
+
+def _clean_project(directory: str, purpose: str) -> LoadResult:
+    """Load the project, or print its errors and exit 1: `purpose` needs sources without errors."""
+    from techfile.loading import load_project
+    from techfile.reporting import report_text
+
+    result = load_project(directory)
+    if result.errors or result.project.system is None:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        click.echo(f"cannot {purpose}: fix the errors above first (see `techfile check`).")
+        sys.exit(EXIT_FINDINGS)
+    return result
 
 
 def _document_kinds() -> list[str]:
@@ -155,14 +175,10 @@ def serve(directory: str, host: str, port: int) -> None:
 def classify(directory: str, output_format: str) -> None:
     """Decide the system's EU AI Act risk class, with the reasoning and the obligations that follow."""
     from techfile.assess.classification import classify as decide
-    from techfile.loading import load_project
-    from techfile.reporting import report_classification, report_text
+    from techfile.reporting import report_classification
 
-    result = load_project(directory)
-    if result.errors or result.project.system is None:
-        click.echo(report_text(result.errors, directory, len(result.source_files)))
-        click.echo("cannot classify: fix the errors above first (see `techfile check`).")
-        sys.exit(EXIT_FINDINGS)
+    result = _clean_project(directory, "classify")
+    assert result.project.system is not None
     click.echo(report_classification(decide(result.project.system), output_format))
 
 
@@ -179,22 +195,14 @@ def export() -> None:
 @_guarded
 def export_hf_card(entity_id: str, directory: str, out_file: str | None) -> None:
     """A Hugging Face card (README.md) for the model or dataset ENTITY_ID."""
-    from techfile.integrations import MissingExtra, UnknownEntity
-    from techfile.loading import load_project
-    from techfile.reporting import report_text
+    from techfile.integrations import UnknownEntity
 
-    result = load_project(directory)
-    if result.errors:
-        click.echo(report_text(result.errors, directory, len(result.source_files)))
-        sys.exit(EXIT_FINDINGS)
+    result = _clean_project(directory, "export")
     try:
         from techfile.integrations import huggingface
 
         is_dataset = any(d.id == entity_id for d in result.project.datasets)
         text = (huggingface.dataset_card if is_dataset else huggingface.model_card)(result.project, entity_id)
-    except MissingExtra as missing:
-        click.echo(f"techfile: {missing}", err=True)
-        sys.exit(EXIT_USAGE)
     except UnknownEntity as unknown:
         raise click.BadParameter(str(unknown), param_hint="ENTITY_ID") from None
     _write_or_print(text, out_file)
@@ -207,23 +215,14 @@ def export_hf_card(entity_id: str, directory: str, out_file: str | None) -> None
 @_guarded
 def export_cyclonedx(directory: str, out_file: str | None) -> None:
     """A CycloneDX 1.6 ML-BOM: the system, its models with their model cards, its datasets, validated."""
-    from techfile.integrations import MissingExtra
-    from techfile.loading import load_project
     from techfile.publish.build import build_info
-    from techfile.reporting import report_text
 
-    result = load_project(directory)
-    if result.errors:
-        click.echo(report_text(result.errors, directory, len(result.source_files)))
-        sys.exit(EXIT_FINDINGS)
+    result = _clean_project(directory, "export")
     try:
         from techfile.integrations.cyclonedx import ExportError, cyclonedx_bom
 
         date = build_info(result.project, Path(directory) / "build").date
         text = cyclonedx_bom(result.project, build_date=date)
-    except MissingExtra as missing:
-        click.echo(f"techfile: {missing}", err=True)
-        sys.exit(EXIT_USAGE)
     except ExportError as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_INTERNAL)
@@ -238,13 +237,8 @@ def export_cyclonedx(directory: str, out_file: str | None) -> None:
 def export_json(directory: str, out_file: str | None) -> None:
     """The whole resolved project as JSON (schema: schemas/export.schema.json), for other tools."""
     from techfile.integrations.json_export import project_json
-    from techfile.loading import load_project
-    from techfile.reporting import report_text
 
-    result = load_project(directory)
-    if result.errors:
-        click.echo(report_text(result.errors, directory, len(result.source_files)))
-        sys.exit(EXIT_FINDINGS)
+    result = _clean_project(directory, "export")
     _write_or_print(project_json(result.project), out_file)
 
 
@@ -261,15 +255,11 @@ def import_() -> None:
 @_guarded
 def import_hf_card(card: str, directory: str, out_file: str | None) -> None:
     """Create a model source from a Hugging Face model card, and report what did not map."""
-    from techfile.integrations import MissingExtra
 
     try:
         from techfile.integrations import huggingface
 
         imported = huggingface.import_model_card(Path(card).read_text(encoding="utf-8"))
-    except MissingExtra as missing:
-        click.echo(f"techfile: {missing}", err=True)
-        sys.exit(EXIT_USAGE)
     except (ValueError, UnicodeDecodeError) as err:
         click.echo(f"{card}:1:1: TF102 error: cannot read the card: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -295,15 +285,11 @@ def import_hf_card(card: str, directory: str, out_file: str | None) -> None:
 @_guarded
 def import_mlflow(tracking_uri: str, run_id: str, model_id: str | None, directory: str) -> None:
     """A logbook entry (chained) from an MLflow run; with --model, its per-slice metrics as model results."""
-    from techfile.integrations import MissingExtra
 
     try:
         from techfile.integrations.mlflow_import import MlflowImportError, import_mlflow_run
 
         imported = import_mlflow_run(directory, tracking_uri, run_id, model_id)
-    except MissingExtra as missing:
-        click.echo(f"techfile: {missing}", err=True)
-        sys.exit(EXIT_USAGE)
     except MlflowImportError as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -323,16 +309,12 @@ def import_mlflow(tracking_uri: str, run_id: str, model_id: str | None, director
 @_guarded
 def import_openlineage(events: str, directory: str, lineage_id: str | None) -> None:
     """A lineage graph (lineage/<id>.yaml) from OpenLineage RunEvents, attached to the datasets it names."""
-    from techfile.integrations import MissingExtra
 
     try:
         from techfile.integrations.openlineage_import import LineageError
         from techfile.integrations.openlineage_import import import_openlineage as read_events
 
         imported = read_events(directory, events, lineage_id)
-    except MissingExtra as missing:
-        click.echo(f"techfile: {missing}", err=True)
-        sys.exit(EXIT_USAGE)
     except (LineageError, FileExistsError) as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
@@ -377,14 +359,9 @@ def init(directory: str, template: str) -> None:
 def coverage(directory: str, output_format: str) -> None:
     """Per framework in scope: covered, partial and missing requirements, and which are missing."""
     from techfile.assess.coverage import project_coverage
-    from techfile.loading import load_project
-    from techfile.reporting import report_coverage, report_text
+    from techfile.reporting import report_coverage
 
-    result = load_project(directory)
-    if result.errors:
-        click.echo(report_text(result.errors, directory, len(result.source_files)))
-        click.echo("cannot compute coverage: fix the errors above first (see `techfile check`).")
-        sys.exit(EXIT_FINDINGS)
+    result = _clean_project(directory, "compute coverage")
     click.echo(report_coverage(project_coverage(result.project), output_format))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from techfile.assess.completeness import fact_present
+from techfile.assess.completeness import fact_present, field_fact
 from techfile.assess.metrics import judge_results
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
@@ -50,11 +50,7 @@ def _text(value: Any) -> Any:
 
 def _fact_value(project: Project, fact: str) -> Any:
     if "." in fact:
-        root, path = fact.split(".", 1)
-        value: Any = project.system if root == "system" else project.settings
-        for name in path.split("."):
-            value = getattr(value, name, None)
-        return _text(value)
+        return _text(field_fact(project, fact))
     if fact in ("test_reports", "disaggregated_results", "declaration", "logging_coverage"):
         return fact_present(project, fact)
     return _text(getattr(project, fact, None))

@@ -40,14 +40,19 @@ class PointStatus:
     source: Location | None = None
 
 
+def field_fact(project: Project, fact: str) -> Any:
+    """The value of a `system.<path>` or `settings.<path>` fact, None where any step is absent."""
+    root, path = fact.split(".", 1)
+    value: Any = project.system if root == "system" else project.settings
+    for name in path.split("."):
+        value = getattr(value, name, None)
+    return value
+
+
 def fact_present(project: Project, fact: str) -> bool:
     """Whether the sources hold `fact` (see annex_iv_sources.yaml for the vocabulary)."""
     if "." in fact:
-        root, path = fact.split(".", 1)
-        value: Any = project.system if root == "system" else project.settings
-        for name in path.split("."):
-            value = getattr(value, name, None)
-        return value not in (None, "", [], {})
+        return field_fact(project, fact) not in (None, "", [], {})
     if fact == "test_reports":
         return any(e.type == "test-report" for e in project.evidence)
     if fact == "logging_coverage":
