@@ -23,3 +23,11 @@ def test_check_run_imports_no_heavy_module() -> None:
 
     loaded = subprocess.run([sys.executable, "-c", code, str(SAMPLE)], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == []
+
+
+def test_check_run_does_not_compile_rfc3987_grammar() -> None:
+    code = ("import sys; from techfile.loading import load_project; load_project(sys.argv[1]);"
+            "print(bool(sys.modules.get('rfc3987_syntax')))")
+    from conftest import SAMPLE
+
+    assert subprocess.run([sys.executable, "-c", code, str(SAMPLE)], capture_output=True, text=True, check=True).stdout.strip() == "False"
