@@ -264,7 +264,7 @@ def test_dates(cat: dict[str, Any]) -> None:
         datetime.date.fromisoformat(change["date"])
 
 
-# --- against the research reference (skipped where /work/shared is absent, e.g. in CI) --------------------------
+# --- against the research reference (skipped where shared/ beside the repository is absent) --------------------------
 
 
 @pytest.fixture(scope="module")
