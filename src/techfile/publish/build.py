@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -189,7 +190,8 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
 def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     pages: dict[str, int] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawn, not fork: a process that already runs threads (a server, an MLflow client) can deadlock a forked child
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {job.document_id: pool.submit(make_pdf, job) for job in work}
         try:
             for document_id, future in futures.items():
