@@ -30,6 +30,7 @@ from techfile.documents.markdown import cell, inline, prose
 from techfile.integrations import MissingExtra, UnknownEntity
 from techfile.project import Dataset, MetricResult, Model, Project, Prose
 from techfile.resources import schemas_dir
+from techfile.sources.writer import source_yaml
 
 __all__ = ["CardError", "ImportedModel", "MissingExtra", "UnknownEntity", "dataset_card", "hub_license", "import_model_card",
            "model_card", "pipeline_tag_for", "size_category", "slugify", "to_yaml"]
@@ -518,20 +519,7 @@ def import_model_card(text: str) -> ImportedModel:
 
 def to_yaml(source: dict[str, Any]) -> str:
     """A model source as YAML for models/<id>.yaml: schema modeline first, block style, key order and unicode kept."""
-    body = yaml.dump(source, Dumper=_SourceDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
-    return f"{MODELINE}\n{body}"
-
-
-class _SourceDumper(yaml.SafeDumper):
-    """Block style throughout; text with line breaks as literal blocks (`|`)."""
-
-
-def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_SourceDumper.add_representer(str, _represent_text)
+    return source_yaml(source, MODELINE)
 
 
 def slugify(text: str) -> str:

@@ -50,6 +50,7 @@ from techfile.diagnostics import Diagnostic
 from techfile.integrations import MissingExtra, UnknownEntity
 from techfile.loading import load_project
 from techfile.project import Dataset, LogbookEntry, Model, Project
+from techfile.sources.writer import source_yaml
 from techfile.validation.schema import load_schema
 
 __all__ = ["MissingExtra", "MlflowImport", "MlflowImportError", "MlflowRun", "RunInput", "UnknownEntity", "import_mlflow_run",
@@ -563,22 +564,7 @@ def _check_entry(entry: dict[str, Any]) -> None:
 
 
 def _entry_yaml(entry: dict[str, Any], modeline: str) -> str:
-    body = yaml.dump(entry, Dumper=_EntryDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
-    return f"{modeline}\n{body}"
-
-
-class _EntryDumper(yaml.SafeDumper):
-    """Block style throughout, list items indented under their key; text with line breaks as literal blocks (`|`)."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-
-_EntryDumper.add_representer(str, _represent_text)
+    return source_yaml(entry, modeline)
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -20,11 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Union
 
-import yaml
-
 from techfile.assess.lineage import dataset_for
 from techfile.integrations import MissingExtra
 from techfile.project import Dataset, LineageName
+from techfile.sources.writer import InlineMapping, source_yaml
 
 __all__ = ["LineageError", "LineageImport", "MissingExtra", "import_openlineage", "read_run_events"]
 
@@ -123,20 +122,7 @@ def read_run_events(path: Path) -> list[RunEventLine]:
 def to_yaml(source: dict[str, Any]) -> str:
     """A lineage source as YAML for lineage/<id>.yaml: schema modeline first, key order kept, block style except for
     the one-line mappings (dataset and job references, run events)."""
-    body = yaml.dump(source, Dumper=_SourceDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=130)
-    return f"{MODELINE}\n{body}"
-
-
-class _Inline(dict):  # type: ignore[type-arg]
-    """A mapping written on one line: `{namespace: s3://bucket, name: releases/cxr-train}`."""
-
-
-class _SourceDumper(yaml.SafeDumper):
-    pass
-
-
-_SourceDumper.add_representer(
-    _Inline, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=True))
+    return source_yaml(source, MODELINE, width=130)
 
 
 # --- reading events with openlineage-python's models -------------------------------------------
@@ -267,8 +253,8 @@ def _lineage_source(graph_id: str, title: str, file_name: str, events: list[RunE
         event = item.event
         job = LineageName(event.job.namespace, event.job.name)
         run_events = runs.setdefault(job, {}).setdefault(event.run.runId, [])
-        run_events.append(_Inline(type=event.eventType.value, time=event.eventTime) if event.eventType else
-                          _Inline(time=event.eventTime))
+        run_events.append(InlineMapping(type=event.eventType.value, time=event.eventTime) if event.eventType else
+                          InlineMapping(time=event.eventTime))
         inputs = [_node(nodes, d, item.line, columns) for d in event.inputs or []]
         outputs = [_node(nodes, d, item.line, columns) for d in event.outputs or []]
         edges.update((job, i, o) for i in inputs or [None] for o in outputs or [None] if i or o)
@@ -367,8 +353,8 @@ def _edge(job: LineageName, source: LineageName | None, target: LineageName | No
     return edge
 
 
-def _ref(name: LineageName) -> _Inline:
-    return _Inline(namespace=name.namespace, name=name.name)
+def _ref(name: LineageName) -> InlineMapping:
+    return InlineMapping(namespace=name.namespace, name=name.name)
 
 
 def _order(name: LineageName | None) -> tuple[str, str]:
