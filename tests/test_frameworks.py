@@ -155,6 +155,7 @@ def test_sample_builds_soa_soc2_and_traceability(tmp_path: Path) -> None:
     text = {d.kind: d.markdown for d in result.documents}
     assert text["statement-of-applicability"].count("\n| A.") == 38
     assert "## NIST AI RMF profile" in text["risk-register"]
+    assert "](charts/risk-heatmap.svg)" in text["risk-register"] and (result.out / "markdown" / "charts" / "risk-heatmap.svg").is_file()
     assert len(re.findall(r"^\| (GOVERN|MAP|MEASURE|MANAGE) \d+\.\d+ ", text["risk-register"], re.MULTILINE)) == 72
     assert "## Readiness by category" in text["soc2-readiness"]
     assert "(derived)" in text["traceability"] or "(listed)" in text["traceability"]
