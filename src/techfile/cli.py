@@ -63,7 +63,7 @@ def check(directory: str, output_format: str, strict: bool) -> None:
     from techfile.loading import load_project
     from techfile.reporting import REPORTERS
 
-    result = load_project(directory)
+    result = load_project(directory, strict=strict)
     click.echo(REPORTERS[output_format](result.diagnostics, directory, len(result.source_files)))
     sys.exit(EXIT_FINDINGS if has_failures(result.diagnostics, strict) else EXIT_OK)
 
@@ -357,12 +357,12 @@ def init(directory: str, template: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_guarded
 def coverage(directory: str, output_format: str) -> None:
-    """Per framework in scope: covered, partial and missing requirements, and which are missing."""
-    from techfile.assess.coverage import project_coverage
+    """Per framework in scope: every requirement's grade (missing, described, evidenced, approved, not applicable)."""
+    from techfile.assess.grades import assess
     from techfile.reporting import report_coverage
 
     result = _clean_project(directory, "compute coverage")
-    click.echo(report_coverage(project_coverage(result.project), output_format))
+    click.echo(report_coverage(assess(result.project), output_format))
 
 
 @main.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from techfile.assess.findings import assess_project
+from techfile.assess.findings import BrokenSources, assess_project
 from techfile.diagnostics import Diagnostic, Severity, finding, sort_diagnostics
 from techfile.project import Project
 from techfile.resolve import resolve_project
@@ -36,8 +36,9 @@ class LoadResult:
         return [d for d in self.diagnostics if d.severity is Severity.WARNING]
 
 
-def load_project(path: str | Path) -> LoadResult:
-    """Load, validate and resolve the project in folder `path`, reporting all problems in one pass."""
+def load_project(path: str | Path, strict: bool = False) -> LoadResult:
+    """Load, validate and resolve the project in folder `path`, reporting all problems in one pass (with `strict`,
+    also every item whose evidence is not approved)."""
     root = Path(path)
     diagnostics: list[Diagnostic] = []
     if not (root / PROJECT_FILE).is_file():
@@ -51,7 +52,8 @@ def load_project(path: str | Path) -> LoadResult:
         diagnostics.append(finding("TF003", kind.location, 1, 1, f"missing {kind.label} file {kind.location}",
                                       f"Create {kind.location}; its schema is schemas/{kind.schema_file} (`techfile schema`)."))
     loaded = _load_documents(root, found, diagnostics)
-    unreadable = {s.path.stem: s.kind.name for s in found if s not in {source for source, _ in loaded}}
+    loaded_sources = {source for source, _ in loaded}
+    unreadable = {s.path.stem: s.kind.name for s in found if s not in loaded_sources}
     if _refuses_schema_version(loaded, diagnostics):
         return LoadResult(resolve_project(root, [])[0], sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
 
@@ -74,8 +76,50 @@ def load_project(path: str | Path) -> LoadResult:
     project, resolve_findings = resolve_project(root, valid)
     diagnostics.extend(resolve_findings)
     complete = not any(d.severity is Severity.ERROR for d in diagnostics)
-    diagnostics.extend(assess_project(project, resolved_cleanly=complete))
+    broken = _broken_sources(found, loaded, valid, diagnostics)
+    diagnostics.extend(assess_project(project, broken, strict))
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete)
+
+
+# Errors after which a source is not what it says: it did not load or validate, or it refers to what does not exist.
+_BREAKING = ("TF1", "TF2", "TF301", "TF302")
+
+
+def _broken_sources(found: list[SourceFile], loaded: list[tuple[SourceFile, SourceDocument]],
+                    valid: list[tuple[str, SourceDocument]], diagnostics: list[Diagnostic]) -> BrokenSources:
+    """The sources the assessment cannot trust, what they name, and the resolved files that refer to them."""
+    failing = {d.path for d in diagnostics if d.severity is Severity.ERROR and d.code.startswith(_BREAKING)}
+    failing |= {s.relpath for s in found if s not in {source for source, _ in loaded}}
+    if not failing:
+        return BrokenSources()
+    valid_paths = {document.relpath for _, document in valid}
+    names: set[str] = {Path(path).stem for path in failing}
+    for source, document in loaded:
+        if source.relpath in failing:
+            names |= _strings(document.data)
+    broken_ids = {document.data.get("id") for source, document in loaded if source.relpath in failing and
+                  source.relpath not in valid_paths} | {Path(path).stem for path in failing}
+    dependents = {source.relpath for source, document in loaded
+                  if source.relpath not in failing and broken_ids & _strings(document.data)}
+    kinds = {source.kind.name for source in found if source.relpath in failing}
+    return BrokenSources(frozenset(failing), frozenset(n for n in names if isinstance(n, str)), frozenset(dependents),
+                         bool(kinds & {"project", "system"}))
+
+
+def _strings(value: object) -> set[str]:
+    """Every short string in a source's data: the ids and names it mentions."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) <= 80:
+                found.add(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _load_documents(root: Path, found: list[SourceFile], diagnostics: list[Diagnostic]) -> list[tuple[SourceFile, SourceDocument]]:

@@ -83,6 +83,9 @@ class ProjectSettings:
     soc2_categories: list[str] = field(default_factory=list)
     outputs: Outputs = field(default_factory=Outputs)
     branding: Branding = field(default_factory=Branding)
+    gates: dict[str, str] = field(default_factory=dict)
+    risk_matrix: dict[str, dict[str, str]] = field(default_factory=dict)
+    evidence_expiry_warning_days: int = 30
     location: Location = Location("techfile.yaml")
     field_locations: dict[str, Location] = field(default_factory=dict)
 
@@ -630,6 +633,15 @@ class Procedure:
     nist_ai_rmf: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     location: Location = Location("")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Approver:
+    """Who approved a document, in what role."""
+
+    name: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -644,7 +656,13 @@ class Evidence:
     sha256: str | None = None
     valid_until: str | None = None
     description: str | None = None
+    document_id: str | None = None
+    revision: str | None = None
+    approved_by: list[Approver] = field(default_factory=list)
+    approved_on: str | None = None
+    signature: str | None = None
     location: Location = Location("")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 # --- logbook, SoA, changes --------------------------------------------------------------------

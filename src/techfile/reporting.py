@@ -15,7 +15,7 @@ from techfile.diagnostics import Diagnostic, Severity, code_catalogue
 
 if TYPE_CHECKING:
     from techfile.assess.classification import Classification
-    from techfile.assess.coverage import FrameworkCoverage
+    from techfile.assess.grades import Assessment
 
 
 def display_path(base: str, relpath: str) -> str:
@@ -158,25 +158,27 @@ def report_classification(outcome: Classification, output_format: str) -> str:
     return "\n".join(lines)
 
 
-def report_coverage(coverages: list[FrameworkCoverage], output_format: str) -> str:
-    """Per framework: counts by status, the percentage covered, and the items missing or partial."""
+def report_coverage(assessment: Assessment, output_format: str) -> str:
+    """Per framework: the one summary sentence, counts by grade, the items below their gate, and (JSON) every item."""
+    from techfile.assess.grades import GRADES, NOT_APPLICABLE
+
     summaries = [{
-        "framework": c.framework.id, "title": c.framework.title,
-        "counts": {status: c.count(status) for status in ("covered", "partial", "missing", "not applicable", "out of scope")},
-        "in_scope": c.in_scope, "percent_covered": c.percent_covered,
-        "missing": [r.item.id for r in c.items if r.status == "missing"],
-        "partial": [r.item.id for r in c.items if r.status == "partial"],
-    } for c in coverages]
+        "framework": g.framework.id, "title": g.framework.title, "summary": g.summary,
+        "counts": {grade: g.count(grade) for grade in (*reversed(GRADES), NOT_APPLICABLE)},
+        "applicable": g.applicable,
+        "below_gate": [i.id for i in g.below_gate],
+        "items": [{"id": i.id, "ref": i.ref, "grade": i.grade, "gate": i.gate, "reason": i.reason,
+                   "controls": list(i.controls), "procedures": list(i.procedures), "evidence": list(i.evidence)}
+                  for i in g.items],
+    } for g in assessment.frameworks]
     if output_format == "json":
-        return json.dumps({"frameworks": summaries}, indent=2, ensure_ascii=False)
-    lines = []
+        return json.dumps({"assessed_on": assessment.date, "frameworks": summaries}, indent=2, ensure_ascii=False)
+    lines = [f"assessed on {assessment.date}"]
     for s in summaries:
-        counts = s["counts"]
-        lines.append(f"{s['framework']}: {s['percent_covered']}% covered — {counts['covered']} covered, {counts['partial']} partial, "
-                     f"{counts['missing']} missing of {s['in_scope']} in scope"
-                     + (f" ({counts['not applicable']} not applicable)" if counts["not applicable"] else ""))
-        if s["missing"]:
-            lines.append("  missing: " + ", ".join(s["missing"]))
-        if s["partial"]:
-            lines.append("  partial: " + ", ".join(s["partial"]))
-    return "\n".join(lines) if lines else "no framework in scope"
+        lines.append(s["summary"])
+        if s["below_gate"]:
+            lines.append("  below the required grade: " + ", ".join(s["below_gate"]))
+        missing = [i["id"] for i in s["items"] if i["grade"] == "missing" and i["id"] not in s["below_gate"]]
+        if missing:
+            lines.append("  missing: " + ", ".join(missing))
+    return "\n".join(lines) if summaries else "no framework in scope"

@@ -1,5 +1,5 @@
-"""Completeness of a document's points (Annex IV, Art. 13(3)): each complete, not applicable with its justification,
-or missing, and the source that fills it. Which facts fill which point is data (frameworks/*_sources.yaml)."""
+"""The source facts that fill a document's points (Annex IV, Art. 13(3)), read from the data tables
+(frameworks/*_sources.yaml): whether each is present, where it is written and what to add. Grading is in grades.py."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from techfile.assess.declaration import declaration_points
-from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Location, Project
-
-COMPLETE, NOT_APPLICABLE, MISSING = "complete", "not applicable", "missing"
 
 # Where each collection-level fact lives in a project, for messages that tell the user what to add.
 _COLLECTION_SOURCES = {
@@ -25,19 +22,6 @@ _COLLECTION_SOURCES = {
     "logging_coverage": "system.yaml `logging.coverage` for each Art. 12(2) point (and 12(3) for remote biometric identification)",
     "declaration": "system.yaml `conformity` and `standards_applied` (the declaration of conformity, Annex V)",
 }
-
-
-@dataclass(frozen=True)
-class PointStatus:
-    """One point: status, the facts still missing, the justification when not applicable, the filling source."""
-
-    id: str
-    ref: str
-    title: str
-    status: str
-    missing: tuple[str, ...] = ()
-    justification: str = ""
-    source: Location | None = None
 
 
 def field_fact(project: Project, fact: str) -> Any:
@@ -60,7 +44,7 @@ def fact_present(project: Project, fact: str) -> bool:
     if fact == "disaggregated_results":
         return bool(project.models) and all(any(r.slice for r in m.results) for m in project.models)
     if fact == "declaration":
-        return all(p.status == COMPLETE for p in declaration_points(project))
+        return not any(p.missing for p in declaration_points(project))
     return bool(getattr(project, fact))
 
 
@@ -98,7 +82,8 @@ def fact_source(project: Project, fact: str) -> str:
     return _COLLECTION_SOURCES.get(fact, fact)
 
 
-def _location(project: Project, fact: str) -> Location | None:
+def fact_location(project: Project, fact: str) -> Location | None:
+    """Where `fact` is written, or where to write it: its field, the entities of its collection, or the file that holds it."""
     if fact.startswith("system.") and project.system:
         return project.system.field_locations.get(fact.split(".")[1], project.system.location)
     if fact.startswith("settings.") and project.settings:
@@ -110,34 +95,3 @@ def _location(project: Project, fact: str) -> Location | None:
     if isinstance(entities, list) and entities:
         return getattr(entities[0], "location", None)
     return project.system.location if project.system else None
-
-
-def annex_iv_status(project: Project) -> list[PointStatus]:
-    """Every Annex IV point that carries content (lettered sub-points, and points 3-9), in the Annex's order."""
-    return point_status(project, "annex_iv", "annex_iv_sources")
-
-
-def instructions_status(project: Project) -> list[PointStatus]:
-    """Every Art. 13(3) point the instructions for use must hold, in the Article's order."""
-    return point_status(project, "article_13_3", "instructions_sources")
-
-
-def point_status(project: Project, section: str, sources_name: str) -> list[PointStatus]:
-    """The status of each point of a catalogue section that the sources table covers (headings are skipped)."""
-    assert project.system is not None
-    sources = load_catalogue(sources_name)
-    not_applicable = {n.point: n.justification for n in project.system.not_applicable}
-    statuses = []
-    for item in eu_ai_act().section(section):
-        if item.id not in sources:
-            continue  # a heading: its lettered points carry the status
-        needs = sources[item.id]["needs"]
-        first_present = next((f for f in needs if fact_present(project, f)), None)
-        source = _location(project, first_present) if first_present else None
-        if item.id in not_applicable:
-            statuses.append(PointStatus(item.id, item.ref, item.title, NOT_APPLICABLE, (), not_applicable[item.id],
-                                        project.system.field_locations.get("not_applicable")))
-            continue
-        missing = tuple(fact_source(project, f) for f in needs if not fact_present(project, f))
-        statuses.append(PointStatus(item.id, item.ref, item.title, MISSING if missing else COMPLETE, missing, "", source))
-    return statuses

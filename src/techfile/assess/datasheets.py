@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from techfile.diagnostics import Diagnostic, finding
 from techfile.frameworks.catalogue import load_catalogue
-from techfile.project import Dataset, Project, Prose, SpecialCategories
+from techfile.project import Dataset, Prose, SpecialCategories
 
 
 @dataclass(frozen=True)
@@ -62,18 +61,3 @@ def datasheet_answers(dataset: Dataset) -> list[DatasheetAnswer]:
         answers.append(DatasheetAnswer("Data governance (EU AI Act Art. 10)", f"{item['point']}: {item['topic']}",
                                        item["field"], as_answer(field_value(dataset, item["field"]))))
     return answers
-
-
-def check_datasheets(project: Project, high_risk: bool) -> list[Diagnostic]:
-    """Unanswered questions: errors for data a high-risk system's models train on, warnings otherwise."""
-    trained_on = {d for m in project.models for d in m.training_data}
-    findings = []
-    for dataset in project.datasets:
-        code = "TF803" if high_risk and dataset.id in trained_on else "TF804"
-        where = dataset.location
-        for answer in datasheet_answers(dataset):
-            if answer.answer is None:
-                findings.append(finding(code, where.path, where.line, where.col,
-                                        f"dataset {dataset.id!r}: datasheet question unanswered: {answer.section}: {answer.question}",
-                                        f"Answer it in `{answer.field}`."))
-    return findings

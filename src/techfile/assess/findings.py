@@ -1,14 +1,19 @@
-"""assess: the findings that need the whole resolved project (classification, Annex IV completeness, the logbook chain)."""
+"""assess: the findings that need the whole resolved project — classification facts, the gaps of every document and
+every item below its gate (one assessment, assess/grades.py), evidence validity, consistency, fairness, risks, the
+logbook chain. It runs on whatever resolved: a broken source holds back only the findings that depend on it."""
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 
 from techfile.assess.claims import check_framework_ids
-from techfile.assess.classification import annex_iii_id, classify
-from techfile.assess.completeness import MISSING, annex_iv_status
-from techfile.assess.datasheets import check_datasheets
+from techfile.assess.classification import annex_iii_id
+from techfile.assess.consistency import check_consistency
+from techfile.assess.evidence import check_evidence_validity
 from techfile.assess.fairness import check_fairness
+from techfile.assess.gaps import approval_findings, project_gaps, requested_documents
+from techfile.assess.grades import assess
 from techfile.assess.logbook import check_logbook
 from techfile.assess.risks import check_risks
 from techfile.assess.soa import check_soa
@@ -17,37 +22,58 @@ from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
 
 
-def assess_project(project: Project, resolved_cleanly: bool = True) -> list[Diagnostic]:
-    """Every finding about the project as a whole. The logbook is always checked; the rest needs a project
-    that resolved without errors, since a partial project would give misleading findings."""
+@dataclass(frozen=True)
+class BrokenSources:
+    """Sources that did not resolve cleanly: the files, the ids and names they hold, and the files that refer to them."""
+
+    files: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()  # ids of broken entities and every name a broken source mentions
+    dependents: frozenset[str] = frozenset()  # resolved files that refer to a broken entity
+    settings_or_system: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.files)
+
+
+@dataclass
+class _Held:
+    count: int = 0
+    files: set[str] = field(default_factory=set)
+
+
+def assess_project(project: Project, broken: BrokenSources | None = None, strict: bool = False) -> list[Diagnostic]:
+    """Every finding about the project as a whole, except those that depend on a broken source (said once)."""
+    broken = broken or BrokenSources()
     diagnostics = check_logbook(project)
-    if not resolved_cleanly or project.settings is None or project.system is None:
+    if project.settings is None or project.system is None:
         return diagnostics
-    diagnostics += check_framework_ids(project) + check_fairness(project) + check_soa(project) + check_risks(project)
-    high_risk = "eu-ai-act" in project.settings.frameworks and classify(project.system).high_risk
-    diagnostics += check_datasheets(project, high_risk)
-    if "eu-ai-act" not in project.settings.frameworks:
-        return diagnostics
-    diagnostics += _check_classification_facts(project)
-    if any(d.code in ("TF603", "TF604") for d in diagnostics):
-        return diagnostics
-    outcome = classify(project.system)
-    wanted = project.settings.outputs.documents or outcome.required_documents
-    if outcome.high_risk or "technical-file" in wanted:
-        diagnostics += _annex_iv_findings(project, "TF601" if outcome.high_risk else "TF602")
+    assessment = assess(project)
+    own = (check_framework_ids(project) + check_fairness(project) + check_risks(project) + check_soa(project)
+           + check_consistency(project, assessment.date) + check_evidence_validity(project, assessment.evidence, assessment.date))
+    gaps = []
+    if "eu-ai-act" in project.settings.frameworks:
+        own += _check_classification_facts(project)
+    if not any(d.code in ("TF603", "TF604") for d in own):
+        gaps = project_gaps(project, requested_documents(project), assessment)
+    held = _Held()
+    for diagnostic in own:
+        if diagnostic.path in broken.files or diagnostic.path in broken.dependents:
+            held.count += 1
+        else:
+            diagnostics.append(diagnostic)
+    for gap in gaps:
+        if broken.settings_or_system or broken.names & set(gap.subjects):
+            held.count += 1
+        else:
+            diagnostics.append(gap.diagnostic())
+    if strict:
+        diagnostics += [d for d in approval_findings(assessment) if not broken]
+    if held.count:
+        diagnostics.append(finding("TF939", "techfile.yaml", 1, 1,
+                                   f"{held.count} finding{'s' * (held.count != 1)} that depend on the sources with errors above "
+                                   "are held back until those are fixed",
+                                   "Fix the errors; `check` then reports what the repaired sources still lack."))
     return diagnostics
-
-
-def _annex_iv_findings(project: Project, code: str) -> list[Diagnostic]:
-    assert project.system is not None
-    where = project.system.location
-    findings = []
-    for point in annex_iv_status(project):
-        if point.status == MISSING:
-            findings.append(finding(code, where.path, 1, 1,
-                                    f"{point.ref} is missing from the technical file: add {'; '.join(point.missing)}",
-                                    f"{point.ref}: {point.title}. Or declare it in `not_applicable` with a justification."))
-    return findings
 
 
 def _check_classification_facts(project: Project) -> list[Diagnostic]:

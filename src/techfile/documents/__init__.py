@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from techfile.assess.classification import classify
+from techfile.assess.gaps import requested_documents
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
@@ -54,12 +54,7 @@ def render_documents(project: Project, build: BuildInfo, renderer: Renderer, onl
 
 def requested_kinds(project: Project) -> list[str]:
     """The document kinds to build: those techfile.yaml names, else those the classification requires."""
-    assert project.settings is not None and project.system is not None
-    if project.settings.outputs.documents:
-        return project.settings.outputs.documents
-    if "eu-ai-act" in project.settings.frameworks:
-        return classify(project.system).required_documents
-    return list(DOCUMENT_BUILDERS)
+    return requested_documents(project)
 
 
 def unavailable_kinds(project: Project) -> list[str]:

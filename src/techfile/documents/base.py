@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from markupsafe import Markup
 
+from techfile.assess.gaps import Gap
 from techfile.sources.git import GitHistory
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A point a document needs that the sources do not fill."""
-
-    point: str
-    message: str
-    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -24,6 +16,11 @@ class Missing:
 
     point: str
     hint: str = ""
+
+
+def present_or_missing(value: object, point: str, hint: str = "") -> object:
+    """`value`, or a visible MISSING marker where it is absent (the gap itself is found in assess/gaps.py)."""
+    return Missing(point, hint) if value is None or value == "" or value == [] else value
 
 
 @dataclass(frozen=True)
@@ -51,23 +48,10 @@ class Document:
     gaps: tuple[Gap, ...] = ()
     in_pdf: bool = True
     charts: tuple[Chart, ...] = ()
+    status: str = "draft"  # as its cover and the status board show it (documents/common.py document_status)
 
     def with_assets(self, *charts: Chart | None) -> Document:
         return replace(self, charts=self.charts + tuple(c for c in charts if c is not None))
-
-
-@dataclass
-class GapRecorder:
-    """Collects the gaps found while a document's context is built."""
-
-    gaps: list[Gap] = field(default_factory=list)
-
-    def require(self, value: object, point: str, hint: str = "") -> object:
-        """`value`, or a Missing marker (and a gap) when it is absent."""
-        if value is None or value == "" or value == []:
-            self.gaps.append(Gap(point, f"{point}: not given in the sources", hint))
-            return Missing(point, hint)
-        return value
 
 
 @dataclass(frozen=True)
@@ -81,3 +65,4 @@ class BuildInfo:
     dirty: bool
     techfile_version: str
     history: GitHistory | None = None
+    warnings: bool = False  # the sources have warnings: every document is a draft

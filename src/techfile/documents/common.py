@@ -8,7 +8,10 @@ from typing import Any
 
 from markupsafe import Markup
 
-from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.assess.gaps import Gap, project_gaps, requested_documents
+from techfile.assess.grades import APPROVED, MISSING, NO_GATE, NOT_APPLICABLE, Assessment, ItemGrade
+from techfile.frameworks.catalogue import load_catalogue
+from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer
 from techfile.project import Project, Prose
 
@@ -36,9 +39,9 @@ def document_id(project: Project, kind: str, entity_id: str | None = None) -> st
 
 def document_status(project: Project, build: BuildInfo, has_gaps: bool) -> str:
     """draft or approved. Once a project uses release tags (vX.Y.Z), only a build of a tagged commit is approved;
-    before that, techfile.yaml's status counts. Gaps or uncommitted sources always make a draft."""
+    before that, techfile.yaml's status counts. Gaps, warnings in the sources or uncommitted sources always make a draft."""
     assert project.settings is not None
-    if has_gaps or build.dirty:
+    if has_gaps or build.dirty or build.warnings:
         return "draft"
     if build.history is not None and build.history.release_tags_in_use:
         return "approved" if build.history.release_tag else "draft"
@@ -112,4 +115,27 @@ def compose_document(project: Project, build: BuildInfo, renderer: Renderer, kin
     doc_id = document_id(project, kind, entity_id)
     context = {**context, "revisions": revisions(project), "commits": source_commits(build, sources), "gaps": gaps,
                "doc": document_control(project, build, doc_id, title, bool(gaps))}
-    return Document(doc_id, kind, title, section, renderer.render(template, context), tuple(gaps))
+    return Document(doc_id, kind, title, section, renderer.render(template, context), tuple(gaps),
+                    status=context["doc"].status)
+
+
+def document_gaps(project: Project, kind: str, entity_id: str | None = None) -> list[Gap]:
+    """The gaps this document shows: the same ones, in the same words, that `check` reports."""
+    return [gap for gap in project_gaps(project, requested_documents(project)) if gap.shown_in(kind, entity_id)]
+
+
+def grade_row(item: ItemGrade) -> dict[str, object]:
+    """One row of a grade table: the item, its grade (MISSING in bold), the grade it must reach, and why."""
+    grade = Markup("**MISSING**") if item.grade == MISSING else item.grade
+    required = "—" if item.gate == NO_GATE or item.grade == NOT_APPLICABLE else item.gate
+    mark = "" if item.grade in (NOT_APPLICABLE, APPROVED) or item.gate == NO_GATE else \
+        (" (below)" if item.below_gate else "")
+    return {"item": item, "ref": item.ref, "title": item.title, "grade": grade, "required": f"{required}{mark}",
+            "basis": item.reason, "evidence": ", ".join(item.evidence) or "—",
+            "controls": ", ".join(item.controls) or "—", "procedures": ", ".join(item.procedures) or "—"}
+
+
+def point_grades(assessment: Assessment, section: str, sources_table: str | None = None) -> dict[str, ItemGrade]:
+    """The graded points of an EU AI Act section in order, without the headings whose points carry the grades."""
+    points = load_catalogue(sources_table) if sources_table else None
+    return {i.id: i for i in assessment.section(section) if points is None or i.id in points}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from techfile.assess.datasheets import datasheet_answers
 from techfile.assess.lineage import DatasetLineage, project_lineage
-from techfile.documents.base import BuildInfo, Chart, Document, GapRecorder
+from techfile.documents.base import BuildInfo, Chart, Document, present_or_missing
 from techfile.documents.charts import dataset_chart, lineage_chart
-from techfile.documents.common import compose_document, document_id, entity_sources, link
+from techfile.documents.common import compose_document, document_gaps, document_id, entity_sources, link
 from techfile.documents.render import Renderer
 from techfile.project import Dataset, Project
 
@@ -19,11 +19,10 @@ def datasheet_documents(project: Project, build: BuildInfo, renderer: Renderer) 
 
 
 def _datasheet(project: Project, build: BuildInfo, renderer: Renderer, dataset: Dataset) -> Document:
-    gaps = GapRecorder()
     sections: dict[str, list[dict[str, object]]] = {}
     for answer in datasheet_answers(dataset):
         point = f"{answer.section}: {answer.question}"
-        text = gaps.require(answer.answer, point, f"datasets/{dataset.id}.yaml `{answer.field}`")
+        text = present_or_missing(answer.answer, point, f"datasets/{dataset.id}.yaml `{answer.field}`")
         sections.setdefault(answer.section, []).append({"question": answer.question, "answer": text})
     models = [link(document_id(project, "model-card", m.id), m.name) for m in project.models
               if dataset.id in m.training_data or dataset.id in m.evaluation_data]
@@ -41,7 +40,7 @@ def _datasheet(project: Project, build: BuildInfo, renderer: Renderer, dataset: 
     title = f"Datasheet: {dataset.name}"
     sources = entity_sources(dataset, *(found.graph for found in lineage))
     document = compose_document(project, build, renderer, KIND, SECTION, title, "datasheet/datasheet.md.j2", context,
-                                gaps.gaps, dataset.id, sources)
+                                document_gaps(project, KIND, dataset.id), dataset.id, sources)
     return document.with_assets(chart, *diagrams)
 
 

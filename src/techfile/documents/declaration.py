@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from techfile.assess.declaration import declaration_points
-from techfile.documents.base import BuildInfo, Document, Gap
-from techfile.documents.common import compose_document
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.common import compose_document, document_gaps
 from techfile.documents.render import Renderer
 from techfile.documents.technical_file import related_documents
 from techfile.project import Project
@@ -16,10 +16,10 @@ SECTION = "EU AI Act"
 def declaration_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     assert project.system is not None
     points = declaration_points(project)
-    gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {p.missing}") for p in points if p.missing]
     title = f"EU declaration of conformity: {project.system.name}"
     context = {
         "points": points,
         "links": related_documents(project),
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "declaration-of-conformity/declaration.md.j2", context, gaps)]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "declaration-of-conformity/declaration.md.j2", context,
+                             document_gaps(project, KIND))]

@@ -1,7 +1,8 @@
-"""The site's home page: the system at a glance and a status board of every document."""
+"""The site's home page: the system at a glance, each framework's grades, and a status board of every document."""
 
 from __future__ import annotations
 
+from techfile.assess.grades import assess
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.common import link
 from techfile.documents.render import Renderer
@@ -10,18 +11,23 @@ from techfile.project import Project
 KIND = "home"
 
 
+def status_board(documents: list[Document]) -> list[dict[str, object]]:
+    """One row per document: its status as its cover shows it and the number of gaps it lists."""
+    return [{"link": link(d.id, d.title), "section": d.section, "status": d.status, "gaps": len(d.gaps)} for d in documents]
+
+
 def home_document(project: Project, build: BuildInfo, renderer: Renderer, documents: list[Document]) -> Document:
     assert project.settings is not None and project.system is not None
-    board = [
-        {"link": link(d.id, d.title), "section": d.section, "status": "has gaps" if d.gaps else "complete", "gaps": len(d.gaps)}
-        for d in documents
-    ]
+    assessment = assess(project)
     context = {
         "settings": project.settings,
         "system": project.system,
         "build": build,
         "commit": build.commit[:12] if build.commit else "not in git",
-        "board": board,
+        "board": status_board(documents),
+        "total_gaps": sum(len(d.gaps) for d in documents),
+        "frameworks": [g.summary for g in assessment.frameworks],
+        "assessment_date": assessment.date,
         "counts": [
             ("Pipeline stages", len(project.pipeline_stages)), ("Datasets", len(project.datasets)),
             ("Models", len(project.models)), ("Risks", len(project.risks)), ("Controls", len(project.controls)),
@@ -30,4 +36,4 @@ def home_document(project: Project, build: BuildInfo, renderer: Renderer, docume
         ],
     }
     markdown = renderer.render("home/index.md.j2", context)
-    return Document("index", KIND, project.settings.title, "Home", markdown, (), in_pdf=False)
+    return Document("index", KIND, project.settings.title, "Home", markdown, (), in_pdf=False, status="")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from techfile.assess.completeness import MISSING, instructions_status
+from techfile.assess.grades import assess
 from techfile.assess.metrics import judge_results
-from techfile.documents.base import BuildInfo, Document, Gap
-from techfile.documents.common import compose_document, document_id, link
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.common import compose_document, document_gaps, document_id, link, point_grades
 from techfile.documents.render import Renderer
 from techfile.documents.technical_file import related_documents
 from techfile.frameworks.eu_ai_act import eu_ai_act
@@ -17,11 +17,10 @@ SECTION = "EU AI Act"
 
 def instructions_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     assert project.system is not None
-    statuses = {p.id: p for p in instructions_status(project)}
+    statuses = point_grades(assess(project), "article_13_3", "instructions_sources")
     sections = [{"item": item, "point": statuses.get(item.id), "heading": item.parent is None,
                  "template": f"instructions-for-use/points/{item.id}.md.j2"}
                 for item in eu_ai_act().section("article_13_3")]
-    gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {'; '.join(p.missing)}") for p in statuses.values() if p.status == MISSING]
     title = f"Instructions for use: {project.system.name}"
     context = {
         "system": project.system,
@@ -31,4 +30,5 @@ def instructions_documents(project: Project, build: BuildInfo, renderer: Rendere
                     "verdicts": judge_results(m)} for m in project.models],
         "links": related_documents(project),
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "instructions-for-use/instructions.md.j2", context, gaps)]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "instructions-for-use/instructions.md.j2", context,
+                             document_gaps(project, KIND))]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from techfile.assess.logbook import entry_sha256
-from techfile.documents.base import BuildInfo, Document, GapRecorder
-from techfile.documents.common import compose_document
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.common import compose_document, document_gaps
 from techfile.documents.render import Renderer
 from techfile.project import Project
 
@@ -13,15 +13,13 @@ SECTION = "Development"
 
 
 def logbook_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
-    gaps = GapRecorder()
     title = "Development logbook"
-    if not project.logbook:
-        gaps.require(None, "Training and evaluation runs", "logbook/*.yaml")
     context = {
         "entries": project.logbook,
         "hyperparameters": {e.id: sorted(e.hyperparameters.items()) for e in project.logbook},
         "metrics": {e.id: sorted(e.metrics.items()) for e in project.logbook},
         "entry_sha256": {e.id: entry_sha256(project, e) for e in project.logbook},
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "logbook/logbook.md.j2", context, gaps.gaps,
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "logbook/logbook.md.j2", context,
+                             document_gaps(project, KIND),
                              sources=("logbook",))]

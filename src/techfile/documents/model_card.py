@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from techfile.assess.metrics import judge_results
-from techfile.documents.base import BuildInfo, Document, GapRecorder
+from techfile.documents.base import BuildInfo, Document, present_or_missing
 from techfile.documents.charts import model_charts
-from techfile.documents.common import compose_document, document_id, entity_sources, link
+from techfile.documents.common import compose_document, document_gaps, document_id, entity_sources, link
 from techfile.documents.render import Renderer
 from techfile.project import Model, Project
 
@@ -18,14 +18,13 @@ def model_card_documents(project: Project, build: BuildInfo, renderer: Renderer)
 
 
 def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: Model) -> Document:
-    gaps = GapRecorder()
     title = f"Model card: {model.name}"
     datasets = {d.id: d for d in project.datasets}
     context = {
         "model": model,
-        "license": gaps.require(model.license, "Model details: licence", "models/*.yaml `license`"),
+        "license": present_or_missing(model.license, "Model details: licence", "models/*.yaml `license`"),
         "compute_rows": _compute_rows(model),
-        "compute_missing": gaps.require(model.compute, "Model details: compute and energy", "models/*.yaml `compute`"),
+        "compute_missing": present_or_missing(model.compute, "Model details: compute and energy", "models/*.yaml `compute`"),
         "hyperparameters": sorted(model.hyperparameters.items()),
         "training_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.training_data if d in datasets],
         "evaluation_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.evaluation_data if d in datasets],
@@ -35,10 +34,8 @@ def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: M
         "logbook": [e for e in project.logbook if e.model == model.id],
         "evidence": [e for e in project.evidence if e.id in model.evidence],
     }
-    if not any(v.scope != "overall" for v in context["verdicts"]):
-        gaps.require(None, "Quantitative analyses: disaggregated results", "models/*.yaml `results` with a `slice`")
     document = compose_document(project, build, renderer, KIND, SECTION, title, "model-card/model-card.md.j2", context,
-                                gaps.gaps, model.id, entity_sources(model))
+                                document_gaps(project, KIND, model.id), model.id, entity_sources(model))
     return document.with_assets(*context["charts"])
 
 

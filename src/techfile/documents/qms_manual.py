@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from techfile.documents.base import BuildInfo, Document, GapRecorder
-from techfile.documents.common import compose_document
+from techfile.assess.grades import assess, summarise
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.common import compose_document, document_gaps, grade_row, point_grades
 from techfile.documents.render import Renderer
-from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
 
 KIND = "qms-manual"
@@ -13,21 +13,16 @@ SECTION = "Quality management"
 
 
 def qms_manual_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
-    gaps = GapRecorder()
     title = "Quality management system manual"
     procedures = sorted(project.procedures, key=lambda p: p.id)
-    if not procedures:
-        gaps.require(None, "QMS procedures", "qms/*.yaml")
-    aspects = []
-    for item in eu_ai_act().section("article_17_1"):
-        letter = item.id.rsplit(".", 1)[1]
-        covering = [p for p in procedures if letter in p.art_17_aspects]
-        aspects.append({"ref": item.ref, "title": item.title, "procedures": [p.title for p in covering],
-                        "covered": gaps.require(covering, f"{item.ref}: {item.title}",
-                                                f"a procedure in qms/ listing `{letter}` in `art_17_aspects`")})
+    assessment = assess(project)
+    aspects = list(point_grades(assessment, "article_17_1").values())
+    titles = {p.id: p.title for p in procedures}
     context = {
         "procedures": procedures,
-        "aspects": aspects,
+        "aspects": [dict(grade_row(a), procedures=", ".join(titles[p] for p in a.procedures) or "—") for a in aspects],
+        "summary": summarise(aspects, "Art. 17(1)"),
+        "assessment_date": assessment.date,
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "qms-manual/qms-manual.md.j2", context, gaps.gaps,
-                             sources=("qms",))]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "qms-manual/qms-manual.md.j2", context,
+                             document_gaps(project, KIND), sources=("qms",))]

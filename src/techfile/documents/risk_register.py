@@ -3,10 +3,10 @@ NIST AI RMF is in scope, its profile: every subcategory with the controls, risks
 
 from __future__ import annotations
 
-from techfile.assess.coverage import MISSING, framework_coverage
-from techfile.documents.base import BuildInfo, Document, Gap
+from techfile.assess.grades import assess
+from techfile.documents.base import BuildInfo, Document
 from techfile.documents.charts import risk_heatmap
-from techfile.documents.common import compose_document
+from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import builtin_framework
 from techfile.project import Project
@@ -18,38 +18,37 @@ LEVEL_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 def risk_register_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     assert project.settings is not None
-    gaps: list[Gap] = []
     risks = sorted(project.risks, key=lambda r: (LEVEL_ORDER.get(r.residual_level, 9), LEVEL_ORDER.get(r.inherent_level, 9), r.id))
     controls = {c.id: c for c in project.controls}
-    if not risks:
-        gaps.append(Gap("Risks", "Risks: none recorded", "risks/*.yaml"))
     chart = risk_heatmap(risks)
     context = {
         "risks": risks,
         "treatments": {r.id: [controls[c] for c in r.treatment.controls if c in controls] for r in risks},
         "chart": chart,
         "profile": _nist_profile(project) if "nist-ai-rmf" in project.settings.frameworks else [],
+        "assessment_date": assess(project).date,
     }
+    grades = assess(project).framework("nist-ai-rmf")
+    context["summary"] = grades.summary if grades else ""
     title = "Risk register" + (" and NIST AI RMF profile" if context["profile"] else "")
-    document = compose_document(project, build, renderer, KIND, SECTION, title, "risk-register/risk-register.md.j2", context, gaps,
-                                sources=("risks", "controls", "qms"))
+    document = compose_document(project, build, renderer, KIND, SECTION, title, "risk-register/risk-register.md.j2", context,
+                                document_gaps(project, KIND), sources=("risks", "controls", "qms"))
     return [document.with_assets(chart)]
 
 
 def _nist_profile(project: Project) -> list[dict[str, object]]:
-    """Each function's subcategories with what addresses them."""
-    framework = builtin_framework("nist-ai-rmf")
-    coverage = {row.item.id: row for row in framework_coverage(project, framework).items}
+    """Each function's subcategories, graded, with the controls, risks and procedures that address them."""
+    grades = assess(project).framework("nist-ai-rmf")
+    assert grades is not None
+    framework = grades.framework
     functions = []
     for function in (i for i in framework.items if i.kind == "function"):
         categories = {i.id for i in framework.items if i.parent == function.id}
         rows = []
         for item in (i for i in framework.items if i.kind == "subcategory" and i.parent in categories):
-            row = coverage[item.id]
+            graded = grades.item(item.id)
+            assert graded is not None
             risks = [r.id for r in project.risks if item.id in r.nist_ai_rmf]
-            procedures = [p.id for p in project.procedures if item.id in p.nist_ai_rmf]
-            status = "addressed by procedure or risk" if row.status == MISSING and (risks or procedures) else row.status
-            rows.append({"item": item, "status": status, "controls": ", ".join(c.id for c in row.controls) or "—",
-                         "risks": ", ".join(risks) or "—", "procedures": ", ".join(procedures) or "—"})
+            rows.append(dict(grade_row(graded), risks=", ".join(risks) or "—"))
         functions.append({"function": function, "rows": rows})
     return functions

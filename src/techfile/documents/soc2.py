@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from techfile.assess.coverage import COVERED, MISSING, OUT_OF_SCOPE, PARTIAL, framework_coverage
+from techfile.assess.grades import EVIDENCED, GRADES, assess, summarise
 from techfile.documents.base import BuildInfo, Document
-from techfile.documents.common import compose_document
+from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
-from techfile.frameworks.registry import builtin_framework
 from techfile.project import Project
 
 KIND = "soc2-readiness"
@@ -16,30 +15,31 @@ CATEGORY_TITLES = {"security": "Security", "availability": "Availability", "conf
 
 
 def soc2_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
-    coverage = framework_coverage(project, builtin_framework("soc2"))
+    assessment = assess(project)
+    grades = assessment.framework("soc2")
+    assert grades is not None
+    category_of = {i.id: i.category for i in grades.framework.items}
     stages = project.pipeline_stages
-    in_scope = [row for row in coverage.items if row.status != OUT_OF_SCOPE]
+    controls = {c.id: c for c in project.controls}
+    in_scope = [row for row in grades.items if row.applicable]
     categories = []
     for category, label in CATEGORY_TITLES.items():
-        rows = [r for r in in_scope if r.item.category == category]
+        rows = [r for r in in_scope if category_of.get(r.id) == category]
         if rows:
-            covered = sum(r.status == COVERED for r in rows)
-            categories.append({"title": label, "criteria": len(rows), "covered": covered,
-                               "partial": sum(r.status == PARTIAL for r in rows),
-                               "missing": sum(r.status == MISSING for r in rows),
-                               "readiness": f"{100.0 * covered / len(rows):.0f}%"})
+            ready = sum(GRADES.index(r.grade) >= GRADES.index(EVIDENCED) for r in rows)
+            categories.append({"title": label, "criteria": len(rows), "ready": ready,
+                               **{grade: sum(r.grade == grade for r in rows) for grade in GRADES},
+                               "readiness": f"{100.0 * ready / len(rows):.0f}%"})
     matrix = []
     for row in in_scope:
-        cells = []
-        for stage in stages:
-            ids = [c.id for c in row.controls if stage.id in c.pipeline_stages]
-            cells.append(", ".join(ids) or "—")
-        unstaged = [c.id for c in row.controls if not c.pipeline_stages]
-        matrix.append({"row": row, "cells": cells, "all_stages": ", ".join(unstaged) or "—"})
-    context = {"categories": categories, "stages": stages, "matrix": matrix,
-               "gap_rows": [{"row": r, "claimed_by": ", ".join(c.id for c in r.controls) or "no control"}
-                            for r in in_scope if r.status in (PARTIAL, MISSING)],
-               "out_of_scope": sorted({r.item.category for r in coverage.items if r.status == OUT_OF_SCOPE})}
+        claiming = [controls[c] for c in row.controls if c in controls]
+        cells = [", ".join(c.id for c in claiming if stage.id in c.pipeline_stages) or "—" for stage in stages]
+        unstaged = [c.id for c in claiming if not c.pipeline_stages]
+        matrix.append({"row": grade_row(row), "cells": cells, "all_stages": ", ".join(unstaged) or "—"})
+    context = {"categories": categories, "stages": stages, "matrix": matrix, "summary": summarise(in_scope, "SOC 2"),
+               "assessment_date": assessment.date,
+               "gap_rows": [grade_row(r) for r in in_scope if GRADES.index(r.grade) < GRADES.index(EVIDENCED)],
+               "out_of_scope": sorted({str(category_of.get(r.id)) for r in grades.items if not r.applicable})}
     title = "SOC 2 readiness of the AI pipeline"
-    # Readiness gaps are this report's findings, not facts missing from the sources: they do not make it a draft.
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "soc2-readiness/soc2-readiness.md.j2", context, [])]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "soc2-readiness/soc2-readiness.md.j2", context,
+                             document_gaps(project, KIND))]

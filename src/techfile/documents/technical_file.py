@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from markupsafe import Markup
-
 from techfile.assess.classification import classify
-from techfile.assess.completeness import MISSING, NOT_APPLICABLE, PointStatus, annex_iv_status, record_keeping_rows
+from techfile.assess.completeness import record_keeping_rows
 from techfile.assess.declaration import declaration_points
+from techfile.assess.grades import ItemGrade, assess, summarise
 from techfile.assess.lineage import project_lineage
 from techfile.assess.metrics import judge_results
-from techfile.documents.base import BuildInfo, Document, Gap
-from techfile.documents.common import compose_document, document_id, link
+from techfile.documents.base import BuildInfo, Document
+from techfile.documents.common import compose_document, document_gaps, document_id, grade_row, link, point_grades
 from techfile.documents.render import Renderer
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Compute, Project
@@ -33,14 +32,6 @@ def related_documents(project: Project) -> dict[str, object]:
     }
 
 
-def _completeness_row(point: PointStatus) -> dict[str, object]:
-    """One row of the completeness table: MISSING in bold, and the source, justification or missing facts."""
-    status = Markup("**MISSING**") if point.status == MISSING else point.status
-    source = point.justification if point.status == NOT_APPLICABLE else \
-        f"add {'; '.join(point.missing)}" if point.status == MISSING else str(point.source or "")
-    return {"ref": point.ref, "title": point.title, "status": status, "source": source}
-
-
 def lineage_rows(project: Project) -> list[dict[str, object]]:
     """Annex IV point 2(d): per dataset, each lineage graph that has it, with what lies upstream."""
     return [{"dataset": dataset, "link": link(document_id(project, "datasheet", dataset.id), dataset.name),
@@ -51,13 +42,11 @@ def lineage_rows(project: Project) -> list[dict[str, object]]:
 def technical_file_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     assert project.system is not None
     act = eu_ai_act()
-    statuses = {p.id: p for p in annex_iv_status(project)}
-    sections = []
-    for item in act.section("annex_iv"):
-        point = statuses.get(item.id)
-        sections.append({"item": item, "point": point, "heading": item.parent is None,
-                         "template": f"technical-file/points/{item.id}.md.j2"})
-    gaps = [Gap(f"{p.ref}: {p.title}", f"{p.ref}: add {'; '.join(p.missing)}") for p in statuses.values() if p.status == MISSING]
+    assessment = assess(project)
+    points = point_grades(assessment, "annex_iv", "annex_iv_sources")
+    sections = [{"item": item, "point": points.get(item.id), "heading": item.parent is None,
+                 "template": f"technical-file/points/{item.id}.md.j2"} for item in act.section("annex_iv")]
+    grades = assessment.framework("eu-ai-act")
     title = f"Technical documentation: {project.system.name}"
     stages = project.pipeline_stages
     context = {
@@ -65,7 +54,10 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "settings": project.settings,
         "classification": classify(project.system),
         "sections": sections,
-        "completeness": [_completeness_row(p) for p in statuses.values()],
+        "completeness": [grade_row(p) for p in points.values()],
+        "summary": _points_summary(list(points.values())),
+        "assessment_date": assessment.date,
+        "requirements": grades.summary if grades else "",
         "links": related_documents(project),
         "stages": stages,
         "models": [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name),
@@ -79,4 +71,9 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "record_keeping": record_keeping_rows(project),
         "procedures": {p.id: p for p in project.procedures},
     }
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "technical-file/technical-file.md.j2", context, gaps)]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "technical-file/technical-file.md.j2", context,
+                             document_gaps(project, KIND))]
+
+
+def _points_summary(points: list[ItemGrade]) -> str:
+    return summarise(points, "Annex IV")

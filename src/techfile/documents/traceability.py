@@ -3,9 +3,9 @@ control, and crosswalk hints labelled with their authority (suggestions, never c
 
 from __future__ import annotations
 
-from techfile.assess.coverage import project_coverage
+from techfile.assess.grades import assess
 from techfile.documents.base import BuildInfo, Document
-from techfile.documents.common import compose_document
+from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import claims, project_crosswalk, project_frameworks
 from techfile.project import Project
@@ -17,12 +17,9 @@ SECTION = "Traceability"
 def traceability_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     frameworks = {f.id: f for f in project_frameworks(project)}
     crosswalk = project_crosswalk(project)
-    sections = []
-    for coverage in project_coverage(project):
-        rows = [{"item": r.item, "status": r.status, "controls": ", ".join(c.id for c in r.controls) or "—",
-                 "evidence": ", ".join(r.evidence) or "—"} for r in coverage.items]
-        sections.append({"framework": coverage.framework, "rows": rows, "covered": coverage.count("covered"),
-                         "in_scope": coverage.in_scope, "percent": coverage.percent_covered})
+    assessment = assess(project)
+    sections = [{"framework": g.framework, "summary": g.summary, "rows": [grade_row(i) for i in g.items]}
+                for g in assessment.frameworks]
     reverse = []
     for control in project.controls:
         claimed = claims(control)
@@ -36,7 +33,7 @@ def traceability_documents(project: Project, build: BuildInfo, renderer: Rendere
                 items.append({"framework": framework_id, "item": item_id, "title": item.title if item else "—",
                               "hints": "; ".join(hints) or "—"})
         reverse.append({"control": control, "claims": items, "evidence": ", ".join(control.evidence) or "none"})
-    context = {"sections": sections, "reverse": reverse}
+    context = {"sections": sections, "reverse": reverse, "assessment_date": assessment.date}
     title = "Traceability matrix"
-    # Uncovered requirements are this matrix's findings, not facts missing from the sources: they do not make it a draft.
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context, [])]
+    return [compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context,
+                             document_gaps(project, KIND))]

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from techfile import __version__
@@ -89,7 +89,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     project = loaded.project
     assert project.settings is not None
     out_dir = Path(out) if out is not None else project.root / "build"
-    info = build_info(project, out_dir)
+    info = replace(build_info(project, out_dir), warnings=bool(loaded.warnings))
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     try:
         documents = render_documents(project, info, Renderer(project.root), only)
@@ -137,7 +137,7 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
     """The strings the PDF cover, header and footer show (passed to Typst as inputs, never as markup)."""
     assert project.settings is not None and project.system is not None
     control = project.settings.document_control
-    status = "draft" if draft or document.gaps else control.status
+    status = "draft" if draft else document.status
     commit = (info.commit[:12] + (" + uncommitted changes" if info.dirty else "")) if info.commit else "not in git"
     return {
         "title": document.title, "docid": document.id, "version": control.version, "status": status,
