@@ -66,5 +66,7 @@ def test_bad_input(case_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert matching, f"no diagnostic at {location!r} in:\n{output}"
     assert any(expect["message"] in line for line in matching), f"{expect['message']!r} not in {matching}"
     if case.get("only"):
-        located = [line for line in output.splitlines() if re.match(r"^project/\S+:\d+:\d+: TF\d{3} ", line)]
+        # TF939 is the one note that findings depending on the broken file are held back: not a repeat of it
+        located = [line for line in output.splitlines() if re.match(r"^project/\S+:\d+:\d+: TF\d{3} ", line)
+                   and " TF939 " not in line]
         assert located == matching, f"expected this diagnostic alone, got:\n{output}"

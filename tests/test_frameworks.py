@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from techfile import load_project
-from techfile.assess.coverage import project_coverage
+from techfile.assess.grades import assess
 from techfile.publish.build import build
 
 from conftest import SAMPLE, run_cli
@@ -25,7 +25,7 @@ def check(project: Path) -> tuple[int, str]:
 def test_sample_is_clean_with_all_four_frameworks_and_a_custom_one() -> None:
     result = load_project(str(SAMPLE))
     assert result.diagnostics == []
-    frameworks = {c.framework.id: c for c in project_coverage(result.project)}
+    frameworks = {c.framework.id: c for c in assess(result.project).frameworks}
     assert list(frameworks) == ["eu-ai-act", "iso-42001", "nist-ai-rmf", "soc2", "iso-13485"]
     assert frameworks["iso-42001"].count("not applicable") >= 1
 
@@ -124,15 +124,17 @@ def test_custom_framework_in_coverage_and_matrix(project_copy: Path) -> None:
     control = project_copy / "controls" / "ctl-training-data-access.yaml"
     control.write_text(control.read_text(encoding="utf-8").replace("satisfies:\n", "satisfies:\n  custom:\n    acme-ai-policy: [POL-1.2]\n", 1),
                        encoding="utf-8")
-    assert check(project_copy)[0] == 0
     payload = json.loads(run_cli("coverage", str(project_copy), "--format", "json").output)
     acme = next(f for f in payload["frameworks"] if f["framework"] == "acme-ai-policy")
-    assert acme["counts"]["covered"] == 1 and acme["missing"] == ["POL-1.1"] and acme["percent_covered"] == 50.0
+    grades = {i["id"]: i["grade"] for i in acme["items"]}
+    assert grades == {"POL-1.1": "missing", "POL-1.2": "evidenced"}
+    assert acme["below_gate"] == ["POL-1.1"]  # custom frameworks must be described by default
+    assert run_cli("check", str(project_copy)).exit_code == 1
     result = build(project_copy, project_copy / "build", only={"traceability"}, site=False, pdf=False)
     matrix = (result.out / "markdown" / "thoravis-cxr-traceability.md").read_text(encoding="utf-8")
     assert "## ACME internal AI policy" in matrix
-    assert "| POL-1.1 Data sources are approved | missing |" in matrix
-    assert "| POL-1.2 Data access is logged | covered |" in matrix
+    assert "| POL-1.1 Data sources are approved | **MISSING** | described (below) |" in matrix
+    assert "| POL-1.2 Data access is logged | evidenced | described |" in matrix
     assert "soc2 CC6.1 (derived)" in matrix or "CC6.1" in matrix
 
 
@@ -145,8 +147,8 @@ def test_custom_framework_mapping_to_an_unknown_id_fails(project_copy: Path) -> 
 def test_coverage_text_names_missing_items() -> None:
     result = run_cli("coverage", str(SAMPLE))
     assert result.exit_code == 0, result.output
-    assert re.search(r"^iso-42001: [\d.]+% covered", result.output, re.MULTILINE)
-    assert re.search(r"^nist-ai-rmf: [\d.]+% covered", result.output, re.MULTILINE)
+    assert re.search(r"^ISO/IEC 42001:2023 .*: 37 of 38 items apply — \d+ approved, \d+ evidenced", result.output, re.MULTILINE)
+    assert re.search(r"^NIST AI Risk Management Framework .*: 72 of 72 items apply", result.output, re.MULTILINE)
 
 
 def test_sample_builds_soa_soc2_and_traceability(tmp_path: Path) -> None:
@@ -195,11 +197,14 @@ def test_fraud_template_reports_the_incident_response_gap(tmp_path: Path) -> Non
     result = build(project, project / "build", only={"soc2-readiness"}, site=False, pdf=False)
     report = next(d for d in result.documents if d.kind == "soc2-readiness").markdown
     gap_section = report[report.index("## Gap analysis"):report.index("## Criteria by pipeline stage")]
-    reported = set(re.findall(r"^\| (\S+) .*?\| \*\*(missing|partial)\*\*", gap_section, re.MULTILINE))
+    reported = set(re.findall(r"^\| (\S+) .*?\| (\*\*MISSING\*\*|described) \|", gap_section, re.MULTILINE))
     payload = json.loads(run_cli("coverage", str(project), "--format", "json").output)
     soc2 = next(f for f in payload["frameworks"] if f["framework"] == "soc2")
-    assert reported == {(i, "missing") for i in soc2["missing"]} | {(i, "partial") for i in soc2["partial"]}
-    assert {"CC7.4"} & set(soc2["missing"]) or {"CC7.5"} & set(soc2["missing"])
+    expected = {(i["id"], "**MISSING**" if i["grade"] == "missing" else i["grade"]) for i in soc2["items"]
+                if i["grade"] in ("missing", "described")}
+    assert reported == expected
+    missing = {i["id"] for i in soc2["items"] if i["grade"] == "missing"}
+    assert {"CC7.4", "CC7.5"} & missing
     assert "incident" in report.lower()
 
 

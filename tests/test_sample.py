@@ -11,9 +11,16 @@ from conftest import SAMPLE, run_cli
 
 
 def test_check_sample_exits_zero_with_no_findings() -> None:
-    result = run_cli("check", str(SAMPLE), "--strict")
+    result = run_cli("check", str(SAMPLE))
     assert result.exit_code == 0, result.output
     assert "ok: 0 errors, 0 warnings" in result.output
+
+
+def test_strict_check_of_the_sample_names_only_what_is_not_approved() -> None:
+    """The sample records the approvals its evidence files show, and no others: --strict lists the rest."""
+    result = run_cli("check", str(SAMPLE), "--strict", "--format", "json")
+    codes = {d["code"] for d in json.loads(result.output)["diagnostics"]}
+    assert result.exit_code == 1 and codes == {"TF921"}
 
 
 def test_check_json_format() -> None:
@@ -51,7 +58,7 @@ def test_prose_files_are_read_and_entities_are_located() -> None:
 def test_internal_error_exits_3_without_traceback(monkeypatch) -> None:
     import techfile.loading
 
-    def broken(path: str) -> None:
+    def broken(path: str, strict: bool = False) -> None:
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(techfile.loading, "load_project", broken)

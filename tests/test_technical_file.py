@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from techfile import load_project
-from techfile.assess.completeness import COMPLETE, MISSING, NOT_APPLICABLE, annex_iv_status
 from techfile.assess.findings import assess_project
+from techfile.assess.grades import MISSING, NOT_APPLICABLE, ItemGrade, assess
 from techfile.documents.base import BuildInfo
 from techfile.documents.render import Renderer
 from techfile.documents.technical_file import technical_file_documents
@@ -19,7 +20,7 @@ from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Project
 from techfile.publish.build import BuildResult, build
 
-from conftest import SAMPLE, run_cli
+from conftest import SAMPLE, SCHEMAS, run_cli
 
 BUILD = BuildInfo("2026-10-12", 1791763200, None, False, "test")
 
@@ -48,11 +49,18 @@ def without(project: Project, fact: str) -> Project:
     return dataclasses.replace(project, **{fact: []})
 
 
+def annex_iv_status(project: Project) -> list[ItemGrade]:
+    """The graded Annex IV points (without the two headings)."""
+    from techfile.documents.common import point_grades
+
+    return list(point_grades(assess(project), "annex_iv", "annex_iv_sources").values())
+
+
 def test_sample_points_are_all_complete_or_justified(sample: Project) -> None:
     statuses = annex_iv_status(sample)
-    assert [s.status for s in statuses if s.status not in (COMPLETE, NOT_APPLICABLE)] == []
-    not_applicable = [s for s in statuses if s.status == NOT_APPLICABLE]
-    assert [s.id for s in not_applicable] == ["annex_iv.1.f"] and len(not_applicable[0].justification) > 40
+    assert [s.grade for s in statuses if s.grade in (MISSING,)] == []
+    not_applicable = [s for s in statuses if s.grade == NOT_APPLICABLE]
+    assert [s.id for s in not_applicable] == ["annex_iv.1.f"] and len(not_applicable[0].reason) > 40
 
 
 def test_every_annex_iv_point_has_a_status_in_order(sample: Project) -> None:
@@ -69,7 +77,7 @@ def test_removing_the_fact_that_fills_a_point_makes_it_missing(sample: Project, 
     fact = load_catalogue("annex_iv_sources")[point_id]["needs"][0]
     broken = without(sample, fact)
     status = {s.id: s for s in annex_iv_status(broken)}[point_id]
-    assert status.status == MISSING and status.missing
+    assert status.grade == MISSING and status.missing
     ref = eu_ai_act().ref(point_id)
     findings = [d for d in assess_project(broken) if d.code == "TF601"]
     assert any(d.message.startswith(ref + " is missing") for d in findings), findings
@@ -93,8 +101,15 @@ def test_check_fails_naming_the_missing_point(project_copy: Path, key: str, ref:
     remove_top_level_key(project_copy / "system.yaml", key)
     result = run_cli("check", str(project_copy))
     assert result.exit_code == 1
-    assert re.search(rf"system\.yaml:1:1: TF601 error: {re.escape(ref)} is missing from the technical file: add system\.yaml `{key}`",
-                     result.output), result.output
+    found = re.search(rf"system\.yaml:(\d+):1: TF601 error: {re.escape(ref)} is missing from the technical file: add system\.yaml `{key}`",
+                      result.output)
+    assert found, result.output
+    # it points at the field after which the schema places the missing one: where to add it, not line 1
+    schema_order = list(json.loads((SCHEMAS / "system.schema.json").read_text())["properties"])
+    lines = (project_copy / "system.yaml").read_text().splitlines()
+    present = [k for k in schema_order[:schema_order.index(key)] if any(line.startswith(f"{k}:") for line in lines)]
+    expected = max(next(i for i, line in enumerate(lines, 1) if line.startswith(f"{k}:")) for k in present)
+    assert int(found.group(1)) == expected > 1
 
 
 def test_not_high_risk_gaps_are_warnings(project_copy: Path) -> None:

@@ -83,12 +83,13 @@ def schema(directory: str, out_dir: str | None) -> None:
 
 
 def _clean_project(directory: str, purpose: str) -> LoadResult:
-    """Load the project, or print its errors and exit 1: `purpose` needs sources without errors."""
+    """Load the project, or print its errors and exit 1: `purpose` needs sources that load, validate and resolve
+    (gaps and other findings of the assessment do not stop it)."""
     from techfile.loading import load_project
     from techfile.reporting import report_text
 
     result = load_project(directory)
-    if result.errors or result.project.system is None:
+    if not result.complete or result.project.system is None:
         click.echo(report_text(result.errors, directory, len(result.source_files)))
         click.echo(f"cannot {purpose}: fix the errors above first (see `techfile check`).")
         sys.exit(EXIT_FINDINGS)
@@ -323,6 +324,28 @@ def import_openlineage(events: str, directory: str, lineage_id: str | None) -> N
         click.echo(f"  mapped: {name}")
     for name in imported.unmapped:
         click.echo(f"  not mapped to a dataset: {name}")
+
+
+@main.group()
+def logbook() -> None:
+    """The development logbook: append-only, hash-chained."""
+
+
+@logbook.command("append")
+@click.argument("entry", metavar="ENTRY.yaml", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")
+@_guarded
+def logbook_append(entry: str, directory: str) -> None:
+    """Append ENTRY.yaml to the logbook as logbook/<id>.yaml, setting its sequence and the hash of the last entry."""
+    from techfile.sources.append import AppendError, append_logbook_entry
+
+    try:
+        appended = append_logbook_entry(directory, entry)
+    except AppendError as err:
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    chained = f", chained to {appended.previous}" if appended.previous else " (the first entry)"
+    click.echo(f"wrote {appended.path.as_posix()}: {appended.entry_id}, sequence {appended.sequence}{chained}")
 
 
 def _write_or_print(text: str, out_file: str | None) -> None:

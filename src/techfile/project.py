@@ -706,6 +706,7 @@ class LogbookEntry:
     notes: Prose | None = None
     previous_entry_sha256: str | None = None
     location: Location = Location("")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -85,13 +85,26 @@ def fact_source(project: Project, fact: str) -> str:
 def fact_location(project: Project, fact: str) -> Location | None:
     """Where `fact` is written, or where to write it: its field, the entities of its collection, or the file that holds it."""
     if fact.startswith("system.") and project.system:
-        return project.system.field_locations.get(fact.split(".")[1], project.system.location)
+        return _field_or_neighbour(project.system.field_locations, "system", fact.split(".")[1], project.system.location)
     if fact.startswith("settings.") and project.settings:
         return project.settings.field_locations.get(fact.split(".")[1], project.settings.location)
     if fact == "declaration" and project.system:
-        return project.system.field_locations.get("conformity", project.system.location)
+        return _field_or_neighbour(project.system.field_locations, "system", "conformity", project.system.location)
     collection = {"test_reports": "evidence", "disaggregated_results": "models"}.get(fact, fact)
     entities = getattr(project, collection, None)
     if isinstance(entities, list) and entities:
         return getattr(entities[0], "location", None)
     return project.system.location if project.system else None
+
+
+def _field_or_neighbour(locations: dict[str, Location], kind: str, name: str, fallback: Location) -> Location:
+    """Where field `name` is written; where absent, the field written just before the place the schema gives it,
+    which is where to add it."""
+    if name in locations:
+        return locations[name]
+    from techfile.validation.schema import load_schema
+
+    order = list(load_schema(kind).get("properties", {}))
+    earlier = order[:order.index(name)] if name in order else order
+    present = [locations[key] for key in earlier if key in locations]
+    return max(present, key=lambda where: where.line) if present else fallback

@@ -171,7 +171,8 @@ def _profiling(project: Project) -> list[Diagnostic]:
 
 def _soa_reconciled(project: Project) -> list[Diagnostic]:
     """The controls' `satisfies.iso_42001` is the record; an SoA decision's `implemented_by`, where given, must agree."""
-    if project.soa is None:
+    assert project.settings is not None
+    if project.soa is None or "iso-42001" not in project.settings.frameworks:
         return []
     claimed: dict[str, set[str]] = {}
     for control in project.controls:

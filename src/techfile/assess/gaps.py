@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from techfile.assess.datasheets import datasheet_answers
-from techfile.assess.grades import APPROVED, MISSING, Assessment, ItemGrade, assess
+from techfile.assess.grades import APPROVED, DESCRIBED, EVIDENCED, MISSING, NO_GATE, Assessment, ItemGrade, assess
 from techfile.assess.metrics import judge_results
 from techfile.diagnostics import Diagnostic, finding
 from techfile.frameworks.registry import builtin_framework
@@ -208,11 +208,11 @@ def _entity_gaps(project: Project, requested: list[str], high_risk: bool) -> lis
 
 
 def approval_findings(assessment: Assessment) -> list[Diagnostic]:
-    """With `--strict`: every applicable item whose evidence carries no approval (TF921)."""
+    """With `--strict`: every described or evidenced item under a gate whose evidence carries no approval (TF921)."""
     findings = []
     for grades in assessment.frameworks:
         for item in grades.items:
-            if item.applicable and item.grade != APPROVED and not _is_heading(item, assessment):
+            if item.grade in (DESCRIBED, EVIDENCED) and item.gate != NO_GATE and not _is_heading(item, assessment):
                 where = item.location or Location("techfile.yaml")
                 findings.append(finding("TF921", where.path, where.line, where.col,
                                         f"{item.framework} {item.label} is {item.grade}, not approved",

@@ -16,8 +16,10 @@ LOGBOOK_FOLDER = "logbook"
 
 
 def entry_sha256(project: Project, entry: LogbookEntry) -> str:
-    """The sha256 of an entry's content, as the next entry records it: its data as canonical JSON, so that comments
-    and formatting (such as the editor modeline) do not count, and every value does."""
+    """The sha256 of an entry's content, as the next entry records it: the entry's YAML data (every key, including its
+    own `previous_entry_sha256`) serialised as JSON with keys sorted, no spaces (separators "," and ":") and UTF-8
+    text unescaped. Comments, key order, quoting and layout (such as the editor modeline) do not count; every value
+    does. This is not the sha256 of the file."""
     document, _ = load_yaml_source(project.root / entry.location.path, entry.location.path)
     data = document.data if document else None
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -28,6 +30,8 @@ def check_logbook(project: Project) -> list[Diagnostic]:
     """Sequence numbers 1..n without gaps or repeats; each entry records the previous one's sha256; committed entries unchanged."""
     entries = project.logbook
     diagnostics: list[Diagnostic] = []
+    changed = changed_since_commit(project.root, LOGBOOK_FOLDER)
+    committed = _committed_unchanged(project, {path for _, path in changed})
     previous: LogbookEntry | None = None
     for expected, entry in enumerate(entries, start=1):
         where = entry.location
@@ -50,15 +54,41 @@ def check_logbook(project: Project) -> list[Diagnostic]:
                                            f"logbook entry {entry.id!r} does not record the sha256 of {previous.id!r}",
                                            f"Add `previous_entry_sha256: {actual}` to chain it."))
             elif recorded != actual:
-                diagnostics.append(finding(
-                    "TF701", previous.location.path, previous.location.line, previous.location.col,
-                    f"logbook entry {previous.id!r} does not match the sha256 that {entry.id!r} recorded for it: "
-                    "it was edited, or entries were reordered or deleted",
-                    f"{entry.id} records {recorded[:12]}…, {previous.id} now has {actual[:12]}…. Restore the entry from version control."))
+                diagnostics.append(_mismatch(project, entry, previous, recorded, actual, committed))
         previous = entry
-    for status, path in changed_since_commit(project.root, LOGBOOK_FOLDER):
+    for status, path in changed:
         if Path(path).suffix.lower() in (".yaml", ".yml"):
             verb = "deleted" if status == "D" else "changed"
             diagnostics.append(finding("TF703", path, 1, 1, f"committed logbook entry {Path(path).stem!r} was {verb}",
                                        "The logbook is append-only: restore the committed entry (`git checkout -- FILE`) and add a new one."))
     return diagnostics
+
+
+def _committed_unchanged(project: Project, changed: set[str]) -> set[str]:
+    """Ids of logbook entries that are committed in git and unchanged in the working tree."""
+    from techfile.sources.git import tracked_files
+
+    tracked = tracked_files(project.root, LOGBOOK_FOLDER)
+    return {e.id for e in project.logbook if e.location.path in tracked and e.location.path not in changed}
+
+
+def _mismatch(project: Project, entry: LogbookEntry, previous: LogbookEntry, recorded: str, actual: str,
+              committed: set[str]) -> Diagnostic:
+    """A recorded hash that differs: a wrong record (TF704) when the predecessor is provably unchanged or the record is
+    the file's sha256, else an edit, reordering or deletion (TF701)."""
+    where = entry.field_locations.get("previous_entry_sha256", entry.location)
+    file_hash = hashlib.sha256((project.root / previous.location.path).read_bytes()).hexdigest()
+    if recorded == file_hash:
+        return finding("TF704", where.path, where.line, where.col,
+                       f"logbook entry {entry.id!r} records the sha256 of the file {previous.location.path}, but the chain "
+                       f"uses the content hash of {previous.id!r}: record {actual}",
+                       "Set `previous_entry_sha256` to that value, or run `techfile logbook append` to fill it in.")
+    if previous.id in committed and entry.id not in committed:
+        return finding("TF704", where.path, where.line, where.col,
+                       f"logbook entry {entry.id!r} records a wrong sha256 for {previous.id!r}, which is unchanged since "
+                       f"it was committed: record {actual}",
+                       "Set `previous_entry_sha256` to that value, or run `techfile logbook append` to fill it in.")
+    return finding("TF701", previous.location.path, previous.location.line, previous.location.col,
+                   f"logbook entry {previous.id!r} does not match the sha256 that {entry.id!r} recorded for it: "
+                   "it was edited, or entries were reordered or deleted",
+                   f"{entry.id} records {recorded[:12]}…, {previous.id} now has {actual[:12]}…. Restore the entry from version control.")

@@ -10,9 +10,9 @@ from markupsafe import Markup
 
 from techfile.assess.gaps import Gap, project_gaps, requested_documents
 from techfile.assess.grades import APPROVED, MISSING, NO_GATE, NOT_APPLICABLE, Assessment, ItemGrade
-from techfile.frameworks.catalogue import load_catalogue
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer
+from techfile.frameworks.catalogue import load_catalogue
 from techfile.project import Project, Prose
 
 

@@ -8,7 +8,6 @@ from techfile.documents.base import BuildInfo, Document
 from techfile.documents.charts import risk_heatmap
 from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
-from techfile.frameworks.registry import builtin_framework
 from techfile.project import Project
 
 KIND = "risk-register"

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from techfile import __version__
+from techfile.assess.grades import assess
 from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents, unavailable_kinds
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
-from techfile.publish.manifest import write_manifest
+from techfile.publish.manifest import assessment_record, write_manifest
 from techfile.publish.output import staged_output, write_charts
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf
 from techfile.publish.site import SiteError, build_site
@@ -33,7 +34,8 @@ Progress = Callable[[str], None]
 
 
 class BuildFindings(Exception):
-    """The sources have errors: nothing is built."""
+    """The sources do not load, validate or resolve: nothing is built. (Gaps and other findings do not stop a build:
+    they make its documents drafts.)"""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__(f"{len(diagnostics)} problem(s) in the sources")
@@ -84,19 +86,19 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     started = time.perf_counter()
     say = progress or (lambda message: None)
     loaded = load_project(path)
-    if loaded.errors:
+    if not loaded.complete:  # the sources themselves are broken; gaps and other findings only make drafts
         raise BuildFindings(loaded.errors)
     project = loaded.project
     assert project.settings is not None
     out_dir = Path(out) if out is not None else project.root / "build"
-    info = replace(build_info(project, out_dir), warnings=bool(loaded.warnings))
+    info = replace(build_info(project, out_dir), warnings=bool(loaded.diagnostics))
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     try:
         documents = render_documents(project, info, Renderer(project.root), only)
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
     result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
-    draft = bool(loaded.warnings) or info.dirty  # and, per document, its own gaps (see cover_facts)
+    draft = bool(loaded.diagnostics) or info.dirty  # and, per document, its own gaps (see cover_facts)
     with staged_output(out_dir) as staging:
         markdown_dir = staging / "markdown"
         markdown_dir.mkdir()
@@ -116,7 +118,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         else:
             pdf_inputs = {}
         write_manifest(staging / "manifest.json", project.root, staging, {out_dir, staging}, info, pandoc_version,
-                       project.settings.id, pdf_inputs)
+                       project.settings.id, pdf_inputs, assessment_record(assess(project), documents))
     result.seconds = time.perf_counter() - started
     return result
 

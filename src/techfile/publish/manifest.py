@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from techfile.documents.base import BuildInfo
+from techfile.documents.base import BuildInfo, Document
 from techfile.validation.files import sha256_of
+
+if TYPE_CHECKING:
+    from techfile.assess.grades import Assessment
 
 SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".techfile"}
 
@@ -38,8 +41,23 @@ def tool_versions(pandoc_version: str | None) -> dict[str, str]:
     return versions
 
 
+def assessment_record(assessment: Assessment, documents: list[Document]) -> dict[str, Any]:
+    """The assessment as the manifest records it: each framework's sentence and counts, every item's grade, and each
+    document's status and gaps — the same facts the documents show."""
+    from techfile.assess.grades import GRADES, NOT_APPLICABLE
+
+    return {
+        "date": assessment.date,
+        "frameworks": [{"id": g.framework.id, "summary": g.summary,
+                        "counts": {grade: g.count(grade) for grade in (*reversed(GRADES), NOT_APPLICABLE)},
+                        "grades": {i.id: i.grade for i in g.items}} for g in assessment.frameworks],
+        "documents": {d.id: {"status": d.status, "gaps": [gap.message for gap in d.gaps]} for d in documents if d.in_pdf},
+    }
+
+
 def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[Path], build: BuildInfo,
-                   pandoc_version: str | None, project_id: str, pdf_inputs: dict[str, str]) -> None:
+                   pandoc_version: str | None, project_id: str, pdf_inputs: dict[str, str],
+                   assessment: dict[str, Any] | None = None) -> None:
     """Write manifest.json: the sources, everything in `out_tree` (but the manifest), and each PDF's input digest,
     which lets the next build reuse a PDF whose inputs did not change."""
     manifest = {
@@ -52,5 +70,6 @@ def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[
         "sources": file_entries(project_root, skip=exclude),
         "outputs": [e for e in file_entries(out_tree) if e["path"] != path.name],
         "pdf_inputs": dict(sorted(pdf_inputs.items())),
+        "assessment": assessment or {},
     }
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")

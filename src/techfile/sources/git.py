@@ -52,6 +52,15 @@ def changed_since_commit(root: Path, folder: str) -> list[tuple[str, str]]:
     return changes
 
 
+def tracked_files(root: Path, folder: str) -> set[str]:
+    """Paths (relative to `root`) of the files under `folder` that git tracks."""
+    if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
+        return set()
+    prefix = _git(root, "rev-parse", "--show-prefix") or ""
+    listing = _git(root, "ls-files", "--", folder) or ""
+    return {line.removeprefix(prefix) for line in listing.splitlines() if line}
+
+
 @dataclass(frozen=True)
 class Commit:
     """One commit that touched a document's sources."""
