@@ -70,7 +70,7 @@ def test_every_output_shows_the_same_grades(name: str, tmp_path: Path) -> None:
     assert grades, "coverage reports no items"
     assert {(f["id"], i): g for f in manifest["assessment"]["frameworks"] for i, g in f["grades"].items()} == grades
     assert [f["summary"] for f in coverage["frameworks"]] == [f["summary"] for f in manifest["assessment"]["frameworks"]]
-    markdown = {d.kind: d.markdown for d in result.documents}
+    markdown = {d.kind: d.markdown.replace("\\", "") for d in result.documents}  # Markdown escapes in ids
     seen = 0
     if "traceability" in markdown:
         for framework in coverage["frameworks"]:
@@ -143,13 +143,14 @@ def test_status_board_in_the_browser_matches_the_documents(tmp_path: Path) -> No
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_check_reports_every_gap_the_build_shows(name: str, tmp_path: Path) -> None:
     project = _project(name, tmp_path)
-    # make gaps of several kinds where the template has the sources for them
-    if (project / "system.yaml").is_file():
-        _set(project / "system.yaml", "\nhardware:", "\nx_hardware:") if "\nhardware:" in (project / "system.yaml").read_text() else None
-        text = (project / "system.yaml").read_text()
-        (project / "system.yaml").write_text(text.replace("\nx_hardware:", "\nhardware:"))
+    # make gaps of several kinds, where the template has the sources for them
+    system = project / "system.yaml"
+    system.write_text(re.sub(r"^metrics_appropriateness:.*?(?=^\S)", "", system.read_text(), count=1, flags=re.M | re.S))
     for model in sorted((project / "models").glob("*.yaml"))[:1]:
-        _set(model, "license:", "# license:")
+        model.write_text(re.sub(r"^license: .*\n", "", model.read_text(), count=1, flags=re.M))
+    if not (project / "models").is_dir():
+        for risk in (project / "risks").glob("*.yaml"):
+            risk.unlink()
     result = build(project, tmp_path / "out", pdf=False)
     shown = {g.message for d in result.documents for g in d.gaps}
     gap_codes = {"TF601", "TF602", "TF803", "TF804", "TF901", "TF902", "TF920", "TF923"}
@@ -174,19 +175,19 @@ def test_qms_gaps_are_check_errors_for_a_high_risk_system(project_copy: Path) ->
 
 
 def test_a_dangling_reference_does_not_hide_the_other_findings(project_copy: Path) -> None:
-    _set(project_copy / "risks" / "risk-missed-finding.yaml", "ctl-double-read", "ctl-double-raed")
+    _set(project_copy / "risks" / "risk-missed-finding.yaml", "    - ctl-oversight-ui", "    - ctl-oversight-iu")
     _set(project_copy / "models" / "pneumothorax-classifier.yaml", "value: 0.873", "value: 0.61")  # fairness
     soa = project_copy / "soa.yaml"
     text = soa.read_text()
     soa.write_text(re.sub(r"  - control: A\.10\.4\n(    .*\n)+", "", text, count=1))  # SoA decision removed
-    _set(project_copy / "system.yaml", "predetermined_changes:", "x_predetermined_changes:")
-    _set(project_copy / "system.yaml", "x_predetermined_changes:", "# predetermined_changes:")
+    system = project_copy / "system.yaml"
+    system.write_text(re.sub(r"^predetermined_changes:.*?(?=^\S)", "", system.read_text(), count=1, flags=re.M | re.S))
     codes = {code for code, _, _ in _codes(project_copy)}
     assert {"TF302", "TF801", "TF901", "TF601"} <= codes
 
 
 def test_findings_that_depend_on_a_broken_source_are_held_back_and_said_once(project_copy: Path) -> None:
-    _set(project_copy / "controls" / "ctl-double-read.yaml", "status:", "statuss:")  # the control does not validate
+    _set(project_copy / "controls" / "ctl-oversight-ui.yaml", "status:", "statuss:")  # the control does not validate
     diagnostics = _diagnostics(project_copy)
     held = [d for d in diagnostics if d["code"] == "TF939"]
     assert len(held) == 1
@@ -214,14 +215,14 @@ def test_expired_evidence_fails_check_and_lowers_its_items_everywhere(project_co
     before = _grades(project_copy)
     _set(record, 'valid_until: "2027-06-30"', 'valid_until: "2026-10-01"')  # the sample is assessed on 2026-10-12
     codes = _codes(project_copy)
-    assert ("TF404", "evidence/ev-pentest-summary.yaml", 6) in [(c, p, line) for c, p, line in codes]
+    assert ("TF404", "evidence/ev-pentest-summary.yaml", _line_of(record, "valid_until:")) in codes
     after = _grades(project_copy)
     for key in resting:
         assert before[key] in ("evidenced", "approved") and after[key] == "described", key
     result = build(project_copy, tmp_path / "out", pdf=False)
     traceability = next(d.markdown for d in result.documents if d.kind == "traceability")
     framework, item = resting[0]
-    row = next(line for line in traceability.splitlines() if line.startswith(f"| {item} "))
+    row = next(line for line in traceability.replace("\\", "").splitlines() if line.startswith(f"| {item} "))
     assert "| described |" in row
 
 
@@ -318,12 +319,11 @@ def test_ci_that_excludes_its_value(project_copy: Path) -> None:
     model = project_copy / "models" / "pneumothorax-classifier.yaml"
     assert "TF930" not in {c for c, _, _ in _codes(project_copy)}
     text = model.read_text()
-    match = re.search(r"- metric: (\S+)\n    value: ([\d.]+)\n    ci: \[([\d.]+), ([\d.]+)\]", text)
-    assert match
-    model.write_text(text.replace(match.group(0), match.group(0).replace(f"ci: [{match.group(3)}, {match.group(4)}]", "ci: [0.85, 0.70]"), 1))
+    row = "{metric: auroc, value: 0.974, ci: [0.964, 0.984], dataset: cxr-internal-val, n: 12000}"
+    model.write_text(text.replace(row, row.replace("ci: [0.964, 0.984]", "ci: [0.985, 0.960]")))
     found = [d for d in _diagnostics(project_copy) if d["code"] == "TF930"]
     assert len(found) == 1 and "lower bound is above its upper bound" in found[0]["message"]
-    model.write_text(text.replace(match.group(0), match.group(0).replace(f"ci: [{match.group(3)}, {match.group(4)}]", "ci: [0.10, 0.20]"), 1))
+    model.write_text(text.replace(row, row.replace("ci: [0.964, 0.984]", "ci: [0.10, 0.20]")))
     found = [d for d in _diagnostics(project_copy) if d["code"] == "TF930"]
     assert len(found) == 1 and "outside its own confidence interval" in found[0]["message"]
 
@@ -346,7 +346,7 @@ def test_logbook_dataset_hash_differs_from_the_dataset(project_copy: Path) -> No
     text = dataset.read_text()
     recorded = re.search(r"^sha256: ([0-9a-f]{64})", text, re.M)
     assert recorded
-    dataset.write_text(text.replace(recorded.group(1), "0" * 64))
+    dataset.write_text(text.replace(recorded.group(1), "ab" * 32))
     found = {p for c, p, _ in _codes(project_copy) if c == "TF932"}
     assert found and all(p.startswith("logbook/") for p in found)
 
@@ -408,9 +408,8 @@ def test_soa_and_control_claims_are_reconciled(project_copy: Path) -> None:
 
 
 def test_findings_point_at_the_field_not_at_line_one(project_copy: Path) -> None:
-    _set(project_copy / "system.yaml", "\nhardware:", "\nhardware_x:")
-    system_text = (project_copy / "system.yaml").read_text()
-    (project_copy / "system.yaml").write_text(system_text.replace("\nhardware_x:", "\nhardware:"))
+    system = project_copy / "system.yaml"
+    system.write_text(re.sub(r"^metrics_appropriateness:.*?(?=^\S)", "", system.read_text(), count=1, flags=re.M | re.S))
     for procedure in (project_copy / "qms").glob("*.yaml"):
         procedure.write_text(re.sub(r"art_17_aspects: \[([^\]]*)\]", lambda m: "art_17_aspects: [" + m.group(1).replace("g", "").strip(", ").replace(", ,", ",") + "]", procedure.read_text()))
     found = [d for d in _diagnostics(project_copy) if d["code"] in ("TF601", "TF920")]
@@ -454,7 +453,7 @@ def test_recording_the_file_hash_is_diagnosed_as_a_wrong_record(project_copy: Pa
     entry.write_text(re.sub(r"previous_entry_sha256: .*", f"previous_entry_sha256: {file_hash}", text))
     found = [d for d in _diagnostics(project_copy) if d["code"] in ("TF701", "TF704")]
     assert [d["code"] for d in found] == ["TF704"]
-    assert "record " in found[0]["message"] and found[0]["path"] == "logbook/lb-0006.yaml"
+    assert "record " in found[0]["message"] and found[0]["path"].endswith("logbook/lb-0006.yaml")
 
 
 def test_a_wrong_record_after_an_unchanged_committed_entry_is_not_called_an_edit(project_copy: Path) -> None:
@@ -468,7 +467,7 @@ def test_a_wrong_record_after_an_unchanged_committed_entry_is_not_called_an_edit
     new.write_text(re.sub(r"previous_entry_sha256: .*", "previous_entry_sha256: " + "ab" * 32,
                           last.replace("id: lb-0006", "id: lb-0007").replace("sequence: 6", "sequence: 7")))
     found = [d for d in _diagnostics(project_copy) if d["code"] in ("TF701", "TF704")]
-    assert [d["code"] for d in found] == ["TF704"] and found[0]["path"] == "logbook/lb-0007.yaml"
+    assert [d["code"] for d in found] == ["TF704"] and found[0]["path"].endswith("logbook/lb-0007.yaml")
 
 
 def test_the_readme_says_what_the_chain_hashes() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -201,7 +202,10 @@ def test_sample_pdf_has_no_draft_mark_when_clean(project_copy: Path) -> None:
 
 
 def test_project_with_gaps_is_marked_draft(tmp_path: Path) -> None:
-    base = Path(__file__).parent / "bad_inputs" / "_base"
+    base = tmp_path / "base"
+    shutil.copytree(Path(__file__).parent / "bad_inputs" / "_base", base)
+    model = base / "models" / "model-base.yaml"
+    model.write_text(model.read_text(encoding="utf-8").replace("license: proprietary\n", ""), encoding="utf-8")
     result = build(base, tmp_path / "out", only={"model-cards"}, site=False)
     assert result.gap_count > 0
     text = pdf_text(next((tmp_path / "out" / "pdf").glob("*.pdf")))

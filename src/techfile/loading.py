@@ -25,7 +25,8 @@ class LoadResult:
     project: Project
     diagnostics: list[Diagnostic]
     source_files: tuple[str, ...] = ()
-    complete: bool = False  # every source loaded, validated and resolved (assessment findings may remain)
+    complete: bool = False  # every source loaded, validated and resolved (assessment findings, and evidence whose
+    # file is missing or changed, may remain: the assessment stops counting such evidence)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -75,20 +76,27 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
 
     project, resolve_findings = resolve_project(root, valid)
     diagnostics.extend(resolve_findings)
-    complete = not any(d.severity is Severity.ERROR for d in diagnostics)
+    complete = not any(_breaks(d) for d in diagnostics)
     broken = _broken_sources(found, loaded, valid, diagnostics)
     diagnostics.extend(assess_project(project, broken, strict))
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete)
 
 
-# Errors after which a source is not what it says: it did not load or validate, or it refers to what does not exist.
-_BREAKING = ("TF1", "TF2", "TF301", "TF302")
+# Problems with an evidence record's file: the record itself is sound, and the assessment stops counting it.
+_EVIDENCE_FILE_CODES = ("TF401", "TF402", "TF403")
+
+
+def _breaks(diagnostic: Diagnostic) -> bool:
+    """An error after which a source is not what it says (it did not load, validate or resolve); a missing or
+    changed evidence file is not one: the evidence then simply does not count."""
+    return diagnostic.severity is Severity.ERROR and not (
+        diagnostic.code in _EVIDENCE_FILE_CODES and diagnostic.path.startswith("evidence/"))
 
 
 def _broken_sources(found: list[SourceFile], loaded: list[tuple[SourceFile, SourceDocument]],
                     valid: list[tuple[str, SourceDocument]], diagnostics: list[Diagnostic]) -> BrokenSources:
     """The sources the assessment cannot trust, what they name, and the resolved files that refer to them."""
-    failing = {d.path for d in diagnostics if d.severity is Severity.ERROR and d.code.startswith(_BREAKING)}
+    failing = {d.path for d in diagnostics if _breaks(d)}
     failing |= {s.relpath for s in found if s not in {source for source, _ in loaded}}
     if not failing:
         return BrokenSources()

@@ -133,11 +133,12 @@ _ASSESSMENTS: list[tuple[Project, str, Assessment]] = []
 
 
 def assess(project: Project, as_of: str | None = None) -> Assessment:
-    """The project's assessment on `as_of` (default: the assessment date), computed once per project."""
-    date = as_of or assessment_date(project)
-    for known, known_date, assessment in _ASSESSMENTS:
-        if known is project and known_date == date:
+    """The project's assessment on `as_of`, computed once per project and date. Without `as_of`: the date the project
+    was first assessed on (a build or a diff fixes it up front), else its assessment date."""
+    for known, known_date, assessment in reversed(_ASSESSMENTS):
+        if known is project and as_of in (None, known_date):
             return assessment
+    date = as_of or assessment_date(project)
     assessment = _assess(project, date)
     _ASSESSMENTS.append((project, date, assessment))
     del _ASSESSMENTS[:-8]

@@ -92,6 +92,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     assert project.settings is not None
     out_dir = Path(out) if out is not None else project.root / "build"
     info = replace(build_info(project, out_dir), warnings=bool(loaded.diagnostics))
+    assess(project, info.date)  # the documents are assessed on the build date (the same date `check` uses)
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     try:
         documents = render_documents(project, info, Renderer(project.root), only)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from techfile import __version__
 from techfile.assess.changes import SUBSTANTIAL, ChangeSummary, compare_projects
+from techfile.assess.grades import assess
 from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents
 from techfile.documents.base import BuildInfo
@@ -100,6 +101,7 @@ def diff_revisions(directory: str | Path, old: str, new: str | None = None) -> D
     try:
         old_project = _load(materialise(root, old, scratch / "old"), old)
         new_project = _load(materialise(root, new, scratch / "new"), new) if new else _load(root, WORKING_TREE)
+        assess(old_project, assess(new_project).date)  # both sides judged on one date: only the sources differ
         before, after = _render(old_project), _render(new_project)
         summary = compare_projects(old_project, new_project)
     finally:
