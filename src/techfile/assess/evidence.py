@@ -11,7 +11,7 @@ from pathlib import Path
 
 from techfile.diagnostics import Diagnostic, finding
 from techfile.project import Evidence, Project
-from techfile.sources.git import git_state
+from techfile.sources.git import last_change_epoch
 from techfile.validation.files import resolve_inside, sha256_of
 
 DEFAULT_EXPIRY_WARNING_DAYS = 30
@@ -39,7 +39,7 @@ def assessment_date(project: Project) -> str:
     if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
         epoch: int | None = int(os.environ["SOURCE_DATE_EPOCH"])
     else:
-        epoch = git_state(project.root).last_change_epoch
+        epoch = last_change_epoch(project.root)
     if epoch is not None:
         return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
     assert project.settings is not None

@@ -40,25 +40,25 @@ def git_state(root: Path, ignored: tuple[str, ...] = ()) -> GitState:
 
 
 def changed_since_commit(root: Path, folder: str) -> list[tuple[str, str]]:
-    """(status letter, path relative to `root`) of files under `folder` that differ from HEAD: M modified, D deleted."""
-    if _git(root, "rev-parse", "--is-inside-work-tree") != "true" or _git(root, "rev-parse", "--verify", "-q", "HEAD") is None:
-        return []
-    prefix = _git(root, "rev-parse", "--show-prefix") or ""
-    listing = _git(root, "diff", "--name-status", "--no-renames", "HEAD", "--", folder) or ""
+    """(status letter, path relative to `root`) of files under `folder` that differ from HEAD: M modified, D deleted.
+    Empty outside git or before the first commit (one git call: `check` stays fast)."""
+    listing = _git(root, "diff", "--name-status", "--no-renames", "--relative", "HEAD", "--", folder) or ""
     changes = []
     for line in listing.splitlines():
         status, _, path = line.partition("\t")
-        changes.append((status[:1], path.removeprefix(prefix)))
+        changes.append((status[:1], path))
     return changes
 
 
 def tracked_files(root: Path, folder: str) -> set[str]:
-    """Paths (relative to `root`) of the files under `folder` that git tracks."""
-    if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
-        return set()
-    prefix = _git(root, "rev-parse", "--show-prefix") or ""
-    listing = _git(root, "ls-files", "--", folder) or ""
-    return {line.removeprefix(prefix) for line in listing.splitlines() if line}
+    """Paths (relative to `root`) of the files under `folder` that git tracks; empty outside git."""
+    return {line for line in (_git(root, "ls-files", "--", folder) or "").splitlines() if line}
+
+
+def last_change_epoch(root: Path) -> int | None:
+    """When the last commit that touched the project folder was made; None outside git or before any commit."""
+    last = _git(root, "log", "-1", "--format=%ct", "--", ".")
+    return int(last) if last and last.isdigit() else None
 
 
 @dataclass(frozen=True)
