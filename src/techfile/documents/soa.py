@@ -33,7 +33,9 @@ def soa_documents(project: Project, build: BuildInfo, renderer: Renderer) -> lis
             justification=present_or_missing(decision.justification, f"{item.id} {item.title}: justification", "soa.yaml"),
             implementing=", ".join(f"{c.title} ({c.id})" for c in implementing) or "—",
         ))
+    gates = sorted({i.gate for i in grades.items if i.applicable}) if grades else []
     context = {"soa": project.soa, "rows": rows, "summary": grades.summary if grades else "",
+               "gate": " / ".join(gates) or "none",
                "assessment_date": assessment.date,
                "applicable": sum(1 for r in rows if r.get("applicable") == "yes"),
                "excluded": sum(1 for r in rows if r.get("applicable") == "no")}
