@@ -90,6 +90,8 @@ def load_signing_key(key_path: str | Path, cert_path: str | Path | None = None, 
         certificates = _pem_certificates(data, x509)
         if cert_path is not None:
             certificates += _pem_certificates(_read(cert_path), x509)
+    elif not data.startswith(b"\x30"):  # PKCS#12 is DER: an ASN.1 SEQUENCE
+        raise _problem("TF871", where, "the file is neither a PKCS#12 file nor a PEM file with a private key", _FORMAT_HINT)
     else:
         try:
             key, certificate, extra = pkcs12.load_key_and_certificates(data, secret)
@@ -314,7 +316,7 @@ def _check_signatures(data: bytes, where: str, trust: list[bytes] | None, check:
         return
     roots = [asn1_x509.Certificate.load(c) for c in trust or []]
     for signature in signatures:
-        context = ValidationContext(trust_roots=roots, allow_fetching=False) if roots else ValidationContext(allow_fetching=False)
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)  # no --trust: trust nothing, check integrity
         try:
             status = validate_pdf_signature(signature, context)
         except Exception as err:  # noqa: BLE001 - pyHanko raises many kinds for damaged signatures
