@@ -12,8 +12,9 @@ KIND = "home"
 
 
 def status_board(documents: list[Document]) -> list[dict[str, object]]:
-    """One row per document: its status as its cover shows it and the number of gaps it lists."""
-    return [{"link": link(d.id, d.title), "section": d.section, "status": d.status, "gaps": len(d.gaps)} for d in documents]
+    """One row per document on the site: its status as its cover shows it and the number of gaps it lists."""
+    return [{"link": link(d.site_name or d.id, d.title), "section": d.section, "status": d.status, "gaps": len(d.gaps)}
+            for d in documents if d.in_site]
 
 
 def home_document(project: Project, build: BuildInfo, renderer: Renderer, documents: list[Document]) -> Document:
