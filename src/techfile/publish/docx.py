@@ -80,17 +80,19 @@ def make_docx(job: DocxJob) -> None:
     from techfile.publish.ooxml import normalised_package
 
     templates = doc_templates_dir() / "docx"
+    markdown = Path(job.markdown_path).resolve()  # pandoc runs in the Markdown's folder: every path absolute
     with tempfile.TemporaryDirectory(prefix="techfile-docx-") as scratch:
         raw = Path(scratch) / "out.docx"
         command = [
-            pandoc_path(), job.markdown_path, "--from", PANDOC_FORMAT, "--to", "docx", "--sandbox",
-            f"--reference-doc={job.reference}", f"--lua-filter={templates / 'docx.lua'}", "--shift-heading-level-by=-1",
+            pandoc_path(), str(markdown), "--from", PANDOC_FORMAT, "--to", "docx", "--sandbox",
+            f"--reference-doc={Path(job.reference).resolve()}", f"--lua-filter={templates.resolve() / 'docx.lua'}",
+            "--shift-heading-level-by=-1",
             "--metadata", f"lang={job.cover.get('lang', 'en')}", "--output", str(raw),
         ]
-        environment = {**os.environ, "SOURCE_DATE_EPOCH": str(job.epoch), "TECHFILE_DOCX_CHARTS": job.charts_dir}
+        environment = {**os.environ, "SOURCE_DATE_EPOCH": str(job.epoch), "TECHFILE_DOCX_CHARTS": str(Path(job.charts_dir).resolve())}
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=PANDOC_TIMEOUT_SECONDS, check=False,
-                                  env=environment, cwd=str(Path(job.markdown_path).parent))
+                                  env=environment, cwd=str(markdown.parent))
         except subprocess.TimeoutExpired:
             raise DocxError(f"{job.document_id}: pandoc did not finish within {PANDOC_TIMEOUT_SECONDS} s") from None
         if done.returncode != 0:
