@@ -45,15 +45,18 @@ def test_every_expected_file_is_built(sample_build: BuildResult) -> None:
     expected_ids |= {f"thoravis-cxr-datasheet-{d.id}" for d in project.datasets}
     expected_ids |= {f"thoravis-cxr-{kind}" for kind in ("risk-register", "qms-manual", "logbook", "technical-file",
                                                          "declaration-of-conformity", "instructions-for-use",
-                                                         "statement-of-applicability", "soc2-readiness", "traceability")}
+                                                         "statement-of-applicability", "soc2-readiness", "traceability",
+                                                         "instructions-for-use-deployer")}
     assert {d.id for d in sample_build.documents if d.in_pdf} == expected_ids
     for doc_id in expected_ids:
         assert (out / "markdown" / f"{doc_id}.md").is_file()
         assert (out / "pdf" / f"{doc_id}.pdf").read_bytes().startswith(b"%PDF-")
-        assert (out / "site" / f"{doc_id}.html").is_file()
+        assert (out / "docx" / f"{doc_id}.docx").is_file()
+    for document in (d for d in sample_build.documents if d.in_site and d.kind != "home"):
+        assert (out / "site" / f"{document.site_name or document.id}.html").is_file()
     assert (out / "site" / "index.html").is_file()
     assert (out / "site" / "search" / "search_index.json").is_file()
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "markdown", "pdf", "site"]
+    assert sorted(p.name for p in out.iterdir()) == ["docx", "manifest.json", "markdown", "pdf", "site", "xlsx"]
 
 
 def test_pdfs_hold_cover_fields_and_every_heading(sample_build: BuildResult) -> None:

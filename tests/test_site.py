@@ -80,10 +80,10 @@ def test_site_over_http(browser: object, served: str, site_build: BuildResult) -
     assert "Thoravis" in page.locator("h1").first.inner_text()
     assert page.locator("text=Status board").count() >= 1
     targets = nav_targets(page)
-    documents = [d for d in site_build.documents if d.kind != "home"]
+    documents = [d for d in site_build.documents if d.kind != "home" and d.in_site]
     assert len([t for t in targets if t != "index.html"]) == len(documents)
     for document in documents:
-        page.goto(f"{served}/{document.id}.html", wait_until="load")
+        page.goto(f"{served}/{document.site_name or document.id}.html", wait_until="load")
         assert page.locator("h1").first.inner_text().strip() == document.title
     page.goto(f"{served}/index.html", wait_until="networkidle")
     page.locator("label.md-search__icon, .md-search__input").first.click()

@@ -120,19 +120,45 @@ def _parse_only(value: str | None) -> set[str] | None:
 @click.option("--only", "only", default=None, metavar="KIND,...", help="Build only these document kinds.")
 @click.option("--no-site", is_flag=True, help="Skip the MkDocs site.")
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs.")
+@click.option("--no-docx", is_flag=True, help="Skip the Word (DOCX) editions.")
+@click.option("--no-xlsx", is_flag=True, help="Skip the spreadsheet (XLSX) editions.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="PDFs made in parallel [default: CPU count].")
+@click.option("--sign", "sign_key", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="KEY",
+              help="Sign every approved PDF (PAdES) with this PKCS#12 file or PEM private key (needs techfile[sign]).")
+@click.option("--sign-cert", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="CERT",
+              help="PEM certificate (and chain) for a PEM key that does not hold its certificate.")
+@click.option("--sign-password-env", default="TECHFILE_SIGN_PASSWORD", show_default=True, metavar="NAME",
+              help="Environment variable holding the key's password.")
 @_guarded
-def build(directory: str, out_dir: str | None, only: str | None, no_site: bool, no_pdf: bool, jobs: int | None) -> None:
-    """Build the documents: Markdown, the MkDocs site, the PDFs and the manifest, into one output folder."""
+def build(directory: str, out_dir: str | None, only: str | None, no_site: bool, no_pdf: bool, no_docx: bool, no_xlsx: bool,
+          jobs: int | None, sign_key: str | None, sign_cert: str | None, sign_password_env: str) -> None:
+    """Build the documents: Markdown, the MkDocs site, the PDFs, DOCX and XLSX, and the manifest, into one folder."""
     from techfile.publish.build import BuildFailure, BuildFindings
     from techfile.publish.build import build as run_build
     from techfile.publish.progress import progress_reporter
+    from techfile.publish.signing import SigningProblem
     from techfile.reporting import report_text
 
     kinds = _parse_only(only)
+    key = None
+    if sign_key is not None:
+        if no_pdf:
+            raise click.BadParameter("--sign signs PDFs; it cannot be used with --no-pdf", param_hint="--sign")
+        from techfile.publish.signing import load_signing_key
+
+        try:
+            key = load_signing_key(sign_key, sign_cert, sign_password_env)
+        except SigningProblem as problem:
+            click.echo(report_text([problem.diagnostic], "", 0).rsplit("\n", 1)[0], err=True)
+            sys.exit(EXIT_USAGE)
     with progress_reporter() as progress:
         try:
-            result = run_build(directory, out_dir, kinds, site=not no_site, pdf=not no_pdf, jobs=jobs, progress=progress)
+            result = run_build(directory, out_dir, kinds, site=not no_site, pdf=not no_pdf, jobs=jobs, progress=progress,
+                               docx=not no_docx, xlsx=not no_xlsx, sign=key)
+        except SigningProblem as problem:
+            click.echo(report_text([problem.diagnostic], "", 0).rsplit("\n", 1)[0], err=True)
+            click.echo("    nothing was built; the previous output folder was left as it was.", err=True)
+            sys.exit(EXIT_USAGE)
         except BuildFindings as findings:
             click.echo(report_text(findings.diagnostics, directory, 0).rsplit("\n", 1)[0])
             click.echo(f"build refused: {len(findings.diagnostics)} error(s) in the sources; fix them (see `techfile check`).")
@@ -150,6 +176,13 @@ def build(directory: str, out_dir: str | None, only: str | None, no_site: bool, 
         click.echo(f"site: {(result.out / 'site' / 'index.html').as_posix()}")
     if not no_pdf:
         click.echo(f"PDFs: {(result.out / 'pdf').as_posix()}/")
+    if not no_docx:
+        click.echo(f"DOCX: {(result.out / 'docx').as_posix()}/")
+    if key is not None:
+        click.echo(f"signed {len(result.signed)} approved PDF(s) as {key.subject}")
+        unsigned = sorted(f"pdf/{d.id}.pdf" for d in result.documents if d.in_pdf and f"pdf/{d.id}.pdf" not in result.signed)
+        for path in unsigned:
+            click.echo(f"note: {path} is a draft and was not signed")
 
 
 @main.command()
@@ -448,18 +481,59 @@ def bundle(directory: str, out_file: str | None) -> None:
 
 
 @main.command()
-@click.argument("bundle_file", metavar="BUNDLE.zip", type=click.Path(path_type=str))
+@click.argument("target", metavar="BUNDLE.zip|FILE.pdf|BUILD_DIR", type=click.Path(path_type=str))
+@click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=str), metavar="CERT",
+              help="A certificate (PEM or DER) to trust as signer or CA when checking PDF signatures; repeatable.")
 @_guarded
-def verify(bundle_file: str) -> None:
-    """Recompute every hash in a submission bundle and name any file that does not match."""
+def verify(target: str, trust: tuple[str, ...]) -> None:
+    """Check a submission bundle's hashes, a signed PDF's signatures, or a build folder (hashes and signatures)."""
+    if Path(target).is_dir() or target.lower().endswith(".pdf"):
+        _verify_signatures(target, list(trust))
+        return
     from techfile.publish.bundle import BundleError, verify_bundle
 
     try:
-        result = verify_bundle(bundle_file)
+        result = verify_bundle(target)
     except BundleError as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
     for problem in result.problems:
-        click.echo(f"{bundle_file}: {problem}")
+        click.echo(f"{target}: {problem}")
     click.echo(f"{'ok' if result.ok else 'failed'}: {result.checked} files checked, {len(result.problems)} problem(s)")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+def _verify_signatures(target: str, trust: list[str]) -> None:
+    """`verify FILE.pdf` and `verify BUILD_DIR`: PAdES signatures (and, for a folder, the manifest's hashes)."""
+    from techfile.diagnostics import has_failures
+    from techfile.publish.signing import SigningProblem, load_trust, verify_build, verify_pdf
+    from techfile.reporting import report_text
+
+    try:
+        anchors = load_trust(trust)
+        if Path(target).is_dir():
+            checks = verify_build(Path(target), anchors)
+        else:
+            try:
+                data = Path(target).read_bytes()
+            except OSError as err:
+                click.echo(f"techfile: {target}: cannot be read: {err.strerror or err}", err=True)
+                sys.exit(EXIT_FINDINGS)
+            checks = [verify_pdf(data, Path(target).as_posix(), anchors)]
+    except SigningProblem as problem:
+        click.echo(report_text([problem.diagnostic], "", 0).rsplit("\n", 1)[0], err=True)
+        sys.exit(EXIT_USAGE)
+    diagnostics = [d for c in checks for d in c.diagnostics]
+    for line in report_text(diagnostics, "", 0).split("\n")[:-1]:
+        click.echo(line)
+    for check in (c for c in checks if c.signers):
+        signers = "; ".join(check.signers)
+        if has_failures(check.diagnostics):
+            click.echo(f"{check.path}: signature FAILED ({signers})")
+        else:
+            identity = "trusted through --trust" if trust else "signer's identity not checked: give --trust CERT"
+            click.echo(f"{check.path}: signed by {signers} ({identity})")
+    signed = sum(1 for c in checks if c.signers)
+    verdict = "failed" if has_failures(diagnostics) else "ok"
+    click.echo(f"{verdict}: {len(checks)} file(s) checked, {signed} signed, {len(diagnostics)} problem(s)")
+    sys.exit(EXIT_FINDINGS if has_failures(diagnostics) else EXIT_OK)

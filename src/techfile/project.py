@@ -62,6 +62,7 @@ class DocumentControl:
     status: str
     confidentiality: str | None = None
     language: str = "en"
+    deployer_confidentiality: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,34 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A table a document shows, as plain strings, for the spreadsheet edition (XLSX): the same rows its Markdown renders."""
+
+    name: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def table_text(value: object) -> str:
+    """A context value as the plain text of a spreadsheet cell: Missing as its marker, lists joined, booleans as yes/no."""
+    if isinstance(value, Missing):
+        return f"MISSING: {value.point}" + (f" — {value.hint}" if value.hint else "")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(table_text(v) for v in value) or "—"
+    text = getattr(value, "text", value)  # Prose
+    if isinstance(text, Markup):  # a template's emphasis, such as **MISSING**, is not part of the value
+        text = text.replace("**", "")
+    return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
 class Document:
-    """One generated document: Markdown for the site and the PDF, the charts it embeds, and what it lacks."""
+    """One generated document: Markdown for the site and the PDF, the charts it embeds, the tables its spreadsheet
+    edition holds, and what it lacks."""
 
     id: str
     kind: str
@@ -49,9 +75,16 @@ class Document:
     in_pdf: bool = True
     charts: tuple[Chart, ...] = ()
     status: str = "draft"  # as its cover and the status board show it (documents/common.py document_status)
+    tables: tuple[Table, ...] = ()
+    confidentiality: str | None = None  # None: the project's marking (techfile.yaml document_control)
+    in_site: bool = True
+    site_name: str | None = None  # the site page's name (without .md) when it is not the document id
 
     def with_assets(self, *charts: Chart | None) -> Document:
         return replace(self, charts=self.charts + tuple(c for c in charts if c is not None))
+
+    def with_tables(self, *tables: Table) -> Document:
+        return replace(self, tables=self.tables + tables)
 
 
 @dataclass(frozen=True)

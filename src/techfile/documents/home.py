@@ -12,8 +12,10 @@ KIND = "home"
 
 
 def status_board(documents: list[Document]) -> list[dict[str, object]]:
-    """One row per document: its status as its cover shows it and the number of gaps it lists."""
-    return [{"link": link(d.id, d.title), "section": d.section, "status": d.status, "gaps": len(d.gaps)} for d in documents]
+    """One row per document: its status as its cover shows it and the number of gaps it lists. A document the site
+    does not show (the internal instructions for use) links the page that stands for it (their deployer edition)."""
+    return [{"link": link(d.site_name or d.id, d.title), "section": d.section, "status": d.status, "gaps": len(d.gaps)}
+            for d in documents]
 
 
 def home_document(project: Project, build: BuildInfo, renderer: Renderer, documents: list[Document]) -> Document:

@@ -84,6 +84,14 @@ class Renderer:
         )
         self.environment.filters.update(prose=_prose_filter, cell=_cell_filter, text=inline)
 
+    def has_template(self, template_name: str) -> bool:
+        """Whether the project or techfile has a template of this name."""
+        try:
+            self.environment.get_template(template_name)
+        except jinja2.TemplateNotFound:
+            return False
+        return True
+
     def render(self, template_name: str, context: dict[str, Any]) -> str:
         """Render one template; any failure becomes a RenderError naming the template file and line."""
         try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from techfile.assess.grades import assess
-from techfile.documents.base import BuildInfo, Document, Missing, present_or_missing
+from techfile.documents.base import BuildInfo, Document, Missing, Table, present_or_missing, table_text
 from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import builtin_framework
@@ -40,5 +42,21 @@ def soa_documents(project: Project, build: BuildInfo, renderer: Renderer) -> lis
                "applicable": sum(1 for r in rows if r.get("applicable") == "yes"),
                "excluded": sum(1 for r in rows if r.get("applicable") == "no")}
     title = "Statement of Applicability (ISO/IEC 42001)"
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "soa/soa.md.j2", context,
-                             document_gaps(project, KIND), sources=("soa.yaml", "controls"))]
+    document = compose_document(project, build, renderer, KIND, SECTION, title, "soa/soa.md.j2", context,
+                                document_gaps(project, KIND), sources=("soa.yaml", "controls"))
+    return [document.with_tables(soa_table(rows))]
+
+
+def soa_table(rows: list[dict[str, Any]]) -> Table:
+    """The Annex A table of the Markdown, one row per control, for the spreadsheet edition."""
+    headers = ("Control", "Title", "Applicable", "Justification", "Status", "Implemented by", "Grade", "Required", "Evidence",
+               "Owner", "Last review")
+    cells = []
+    for row in rows:
+        if row["decided"]:
+            values = (row["applicable"], row["justification"], row["decision"].status, row["implementing"], row["grade"],
+                      row["required"], row["evidence"], row["decision"].owner, row["decision"].last_review)
+        else:
+            values = (row["decision"], "—", "—", "—", row["grade"], row["required"], "—", "—", "—")
+        cells.append((row["item"].id, row["item"].title, *(table_text(v) for v in values)))
+    return Table("Annex A controls", headers, tuple(cells))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from techfile.assess.grades import EVIDENCED, GRADES, assess, summarise
-from techfile.documents.base import BuildInfo, Document
+from techfile.documents.base import BuildInfo, Document, Table, table_text
 from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
 from techfile.project import Project
@@ -41,5 +43,21 @@ def soc2_documents(project: Project, build: BuildInfo, renderer: Renderer) -> li
                "gap_rows": [grade_row(r) for r in in_scope if GRADES.index(r.grade) < GRADES.index(EVIDENCED)],
                "out_of_scope": sorted({str(category_of.get(r.id)) for r in grades.items if not r.applicable})}
     title = "SOC 2 readiness of the AI pipeline"
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "soc2-readiness/soc2-readiness.md.j2", context,
-                             document_gaps(project, KIND))]
+    document = compose_document(project, build, renderer, KIND, SECTION, title, "soc2-readiness/soc2-readiness.md.j2", context,
+                                document_gaps(project, KIND))
+    return [document.with_tables(*soc2_tables(context))]
+
+
+def soc2_tables(context: dict[str, Any]) -> list[Table]:
+    """The gap list, the readiness by category and the stage matrix, as the Markdown shows them."""
+    gaps = tuple((g["item"].id, *(table_text(g[k]) for k in ("title", "grade", "required", "basis", "controls")))
+                 for g in context["gap_rows"])
+    categories = tuple((c["title"], *(str(c[k]) for k in ("criteria", "approved", "evidenced", "described", "missing")),
+                        c["readiness"]) for c in context["categories"])
+    stages = tuple(table_text(s.name) for s in context["stages"])
+    matrix = tuple((m["row"]["item"].id, table_text(m["row"]["title"]), table_text(m["row"]["grade"]), *m["cells"],
+                    m["all_stages"]) for m in context["matrix"])
+    return [Table("Gap list", ("Criterion", "Title", "Grade", "Required", "Why", "Claimed by"), gaps),
+            Table("Readiness by category", ("Category", "Criteria in scope", "Approved", "Evidenced", "Described", "Missing",
+                                            "Ready"), categories),
+            Table("Criteria by stage", ("Criterion", "Title", "Grade", *stages, "All stages"), matrix)]

@@ -3,8 +3,10 @@ control, and crosswalk hints labelled with their authority (suggestions, never c
 
 from __future__ import annotations
 
+from typing import Any
+
 from techfile.assess.grades import assess
-from techfile.documents.base import BuildInfo, Document
+from techfile.documents.base import BuildInfo, Document, Table, table_text
 from techfile.documents.common import compose_document, document_gaps, grade_row
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import claims, project_crosswalk, project_frameworks
@@ -12,6 +14,7 @@ from techfile.project import Project
 
 KIND = "traceability"
 SECTION = "Traceability"
+NO_CLAIM = {"framework": "—", "item": "—", "title": "claims no framework item", "hints": "—"}
 
 
 def traceability_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
@@ -35,5 +38,20 @@ def traceability_documents(project: Project, build: BuildInfo, renderer: Rendere
         reverse.append({"control": control, "claims": items, "evidence": ", ".join(control.evidence) or "none"})
     context = {"sections": sections, "reverse": reverse, "assessment_date": assessment.date}
     title = "Traceability matrix"
-    return [compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context,
-                             document_gaps(project, KIND))]
+    document = compose_document(project, build, renderer, KIND, SECTION, title, "traceability/traceability.md.j2", context,
+                                document_gaps(project, KIND))
+    return [document.with_tables(*traceability_tables(context))]
+
+
+def traceability_tables(context: dict[str, Any]) -> list[Table]:
+    """One sheet for every framework's requirements and one for the reverse view, as the Markdown shows them."""
+    matrix = tuple((s["framework"].title, r["item"].id, *(table_text(r[k]) for k in
+                                                          ("title", "grade", "required", "controls", "evidence", "basis")))
+                   for s in context["sections"] for r in s["rows"])
+    reverse = tuple((e["control"].id, table_text(e["control"].title), table_text(e["control"].status), e["evidence"],
+                     i["framework"], i["item"], table_text(i["title"]), i["hints"])
+                    for e in context["reverse"] for i in (e["claims"] or [NO_CLAIM]))
+    return [Table("Requirements", ("Framework", "Requirement", "Title", "Grade", "Required", "Controls", "Evidence", "Basis"),
+                  matrix),
+            Table("Controls", ("Control", "Title", "Status", "Evidence", "Framework", "Item", "Item title",
+                               "Crosswalk hints (not claims)"), reverse)]

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from techfile import __version__
 from techfile.assess.grades import assess
@@ -27,6 +28,9 @@ from techfile.publish.output import staged_output, write_charts
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf
 from techfile.publish.site import SiteError, build_site
 from techfile.sources.git import git_history, git_state
+
+if TYPE_CHECKING:
+    from techfile.publish.signing import SigningKey
 from techfile.validation.files import sha256_of
 
 PDF_TIMEOUT_SECONDS = 180
@@ -56,6 +60,7 @@ class BuildResult:
     unavailable: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     reused_pdfs: list[str] = field(default_factory=list)
+    signed: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -81,8 +86,12 @@ def build_info(project: Project, out: Path) -> BuildInfo:
 
 
 def build(path: str | Path, out: str | Path | None = None, only: set[str] | None = None, site: bool = True,
-          pdf: bool = True, jobs: int | None = None, progress: Progress | None = None) -> BuildResult:
-    """Build the project at `path` into `out` (default `path/build`); raise BuildFindings or BuildFailure."""
+          pdf: bool = True, jobs: int | None = None, progress: Progress | None = None, docx: bool = True,
+          xlsx: bool = True, sign: SigningKey | None = None) -> BuildResult:
+    """Build the project at `path` into `out` (default `path/build`); raise BuildFindings or BuildFailure.
+
+    With `sign`, every PDF whose status is approved is signed (PAdES); a key unusable on the build date raises
+    SigningProblem before anything is written."""
     started = time.perf_counter()
     say = progress or (lambda message: None)
     loaded = load_project(path)
@@ -93,6 +102,10 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     out_dir = Path(out) if out is not None else project.root / "build"
     info = replace(build_info(project, out_dir), warnings=bool(loaded.diagnostics))
     assess(project, info.date)  # the documents are assessed on the build date (the same date `check` uses)
+    if sign is not None:
+        from techfile.publish.signing import check_usable
+
+        check_usable(sign, info.epoch)
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     try:
         documents = render_documents(project, info, Renderer(project.root), only)
@@ -107,19 +120,26 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             if document.in_pdf:
                 (markdown_dir / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
             write_charts(document, markdown_dir)
-        if site:
-            say(f"building the site ({len(documents)} pages)")
-            _publish_site(project, documents, staging, info)
         pandoc_version = None
         if pdf:
             say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
-            result.pages, pdf_inputs = _publish_pdfs(project, documents, staging, out_dir, info, draft, jobs,
-                                                     result.reused_pdfs)
+            result.pages, pdf_inputs, signed = _publish_pdfs(project, documents, staging, out_dir, info, draft, jobs,
+                                                             result.reused_pdfs, sign)
+            result.signed = sorted(signed)
             pandoc_version = _pandoc_version()
         else:
-            pdf_inputs = {}
+            pdf_inputs, signed = {}, {}
+        if docx:
+            say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
+            _publish_docx(project, documents, staging, info, draft, jobs)
+            pandoc_version = _pandoc_version()
+        if xlsx:
+            _publish_xlsx(project, documents, staging, info, draft)
+        if site:
+            say(f"building the site ({len(documents)} pages)")
+            _publish_site(project, documents, staging, info)
         write_manifest(staging / "manifest.json", project.root, staging, {out_dir, staging}, info, pandoc_version,
-                       project.settings.id, pdf_inputs, assessment_record(assess(project), documents))
+                       project.settings.id, pdf_inputs, assessment_record(assess(project), documents), signed)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -129,11 +149,60 @@ def _publish_site(project: Project, documents: list[Document], staging: Path, in
     work = staging / ".site-work"
     try:
         build_site(project.settings.title, documents, work, staging / "site", info.epoch,
-                   project.settings.branding.primary_color)
+                   project.settings.branding.primary_color, _editions(documents, staging))
     except SiteError as err:
         raise BuildFailure(str(err)) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _publish_docx(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool,
+                  jobs: int | None) -> None:
+    """A DOCX of every document that has a PDF edition, into docx/ (charts as PNG renders, made once)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from techfile.publish.docx import DocxError, DocxJob, make_docx, reference_document, render_chart_pngs
+
+    work = staging / ".docx-work"
+    try:
+        render_chart_pngs(staging / "markdown" / "charts", work / "charts")
+        (staging / "docx").mkdir()
+        reference = str(reference_document(project.root))
+        docx_jobs = [DocxJob(d.id, str(staging / "markdown" / f"{d.id}.md"), str(staging / "docx" / f"{d.id}.docx"),
+                             str(work / "charts"), reference, info.epoch, cover_facts(project, d, info, draft))
+                     for d in documents if d.in_pdf]
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(docx_jobs) or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # each job is a pandoc process
+            list(pool.map(make_docx, docx_jobs))
+    except DocxError as err:
+        raise BuildFailure(str(err)) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _publish_xlsx(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool) -> None:
+    """An XLSX of every document that attaches tables (SoA, risk register, traceability, SOC 2), into xlsx/."""
+    from techfile.publish.xlsx import write_workbooks
+
+    controls = {d.id: document_control_fields(cover_facts(project, d, info, draft)) for d in documents if d.tables}
+    write_workbooks(documents, controls, staging / "xlsx", info.epoch)
+
+
+def document_control_fields(cover: dict[str, str]) -> dict[str, str]:
+    """The cover facts as labelled document-control fields (for editions without a cover page)."""
+    labels = {"docid": "Document id", "title": "Title", "version": "Version", "date": "Date", "status": "Status",
+              "owner": "Owner", "approver": "Approver", "confidentiality": "Confidentiality", "commit": "Built from commit",
+              "system": "System", "provider": "Provider", "techfile": "Generated by techfile"}
+    return {label: cover[key] for key, label in labels.items() if key in cover}
+
+
+def _editions(documents: list[Document], staging: Path) -> dict[str, list[Path]]:
+    """Document id → the PDF, DOCX and XLSX this build made of it, in that order."""
+    found = {}
+    for document in documents:
+        files = [staging / folder / f"{document.id}.{folder}" for folder in ("pdf", "docx", "xlsx")]
+        found[document.id] = [f for f in files if f.is_file()]
+    return found
 
 
 def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bool) -> dict[str, str]:
@@ -145,7 +214,8 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
     return {
         "title": document.title, "docid": document.id, "version": control.version, "status": status,
         "date": info.date, "owner": control.owner, "approver": control.approver, "commit": commit,
-        "confidentiality": control.confidentiality or "not stated", "provider": project.settings.provider.name,
+        "confidentiality": document.confidentiality or control.confidentiality or "not stated",
+        "provider": project.settings.provider.name,
         "system": f"{project.system.name} {project.system.version}", "lang": control.language,
         "techfile": info.techfile_version, "draft": "true" if status == "draft" else "false",
     }
@@ -167,18 +237,25 @@ def _reusable_pdfs(out_dir: Path) -> dict[str, str]:
 
 
 def _publish_pdfs(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
-                  draft: bool, jobs: int | None, reused: list[str]) -> tuple[dict[str, int], dict[str, str]]:
-    """Make each document's PDF, reusing the previous build's PDF when its inputs are unchanged."""
+                  draft: bool, jobs: int | None, reused: list[str], sign: SigningKey | None = None,
+                  ) -> tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]]:
+    """Make each document's PDF, reusing the previous build's PDF when its inputs are unchanged; with `sign`, sign
+    each approved one. Returns the page counts, the input digests and the signed PDFs (path → signer)."""
     pdf_dir = staging / "pdf"
     pdf_dir.mkdir()
     previous = _reusable_pdfs(out_dir)
     keys: dict[str, str] = {}
     pages: dict[str, int] = {}
     work: list[PdfJob] = []
+    signed: dict[str, dict[str, str]] = {}
     for document in (d for d in documents if d.in_pdf):
+        cover = cover_facts(project, document, info, draft)
+        signing = sign is not None and cover["status"] == "approved"
         job = PdfJob(document.id, str(staging / "markdown" / f"{document.id}.md"), str(pdf_dir / f"{document.id}.pdf"),
-                     info.epoch, cover_facts(project, document, info, draft))
+                     info.epoch, cover, sign.fingerprint if signing and sign else "")
         keys[document.id] = job_key(job)
+        if signing and sign:
+            signed[f"pdf/{document.id}.pdf"] = {"signer": sign.subject, "certificate_sha256": sign.fingerprint}
         if previous.get(document.id) == keys[document.id]:
             shutil.copyfile(out_dir / "pdf" / f"{document.id}.pdf", job.pdf_path)
             pages[document.id] = count_pages(Path(job.pdf_path))
@@ -187,7 +264,15 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
             work.append(job)
     if work:
         pages.update(_run_pdf_jobs(work, jobs))
-    return dict(sorted(pages.items())), keys
+    if sign is not None:
+        from techfile.publish.signing import SigningFailed, sign_pdf
+
+        for job in (j for j in work if j.signed_by):
+            try:
+                sign_pdf(Path(job.pdf_path), sign, info.epoch, f"Approved: {job.cover['title']}, version {job.cover['version']}")
+            except SigningFailed as err:
+                raise BuildFailure(str(err)) from None
+    return dict(sorted(pages.items())), keys, signed
 
 
 def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:

@@ -33,7 +33,7 @@ def file_entries(root: Path, skip: set[Path] | None = None) -> list[dict[str, An
 def tool_versions(pandoc_version: str | None) -> dict[str, str]:
     """The versions of every tool that shaped the outputs."""
     versions = {"pandoc": pandoc_version or "not used"}
-    for package in ("techfile", "typst", "mkdocs", "mkdocs-material", "Jinja2", "PyYAML", "jsonschema"):
+    for package in ("techfile", "typst", "mkdocs", "mkdocs-material", "Jinja2", "PyYAML", "jsonschema", "openpyxl"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -57,9 +57,9 @@ def assessment_record(assessment: Assessment, documents: list[Document]) -> dict
 
 def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[Path], build: BuildInfo,
                    pandoc_version: str | None, project_id: str, pdf_inputs: dict[str, str],
-                   assessment: dict[str, Any] | None = None) -> None:
-    """Write manifest.json: the sources, everything in `out_tree` (but the manifest), and each PDF's input digest,
-    which lets the next build reuse a PDF whose inputs did not change."""
+                   assessment: dict[str, Any] | None = None, signed_pdfs: dict[str, dict[str, str]] | None = None) -> None:
+    """Write manifest.json: the sources, everything in `out_tree` (but the manifest), each PDF's input digest,
+    which lets the next build reuse a PDF whose inputs did not change, the assessment, and the signed PDFs."""
     manifest = {
         "manifest_version": 1,
         "project": project_id,
@@ -72,4 +72,7 @@ def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[
         "pdf_inputs": dict(sorted(pdf_inputs.items())),
         "assessment": assessment or {},
     }
+    if signed_pdfs:
+        manifest["signed_pdfs"] = dict(sorted(signed_pdfs.items()))
+        manifest["tools"]["pyHanko"] = metadata.version("pyHanko")
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")

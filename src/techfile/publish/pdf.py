@@ -38,6 +38,7 @@ class PdfJob:
     pdf_path: str
     epoch: int
     cover: dict[str, str]
+    signed_by: str = ""  # sha256 of the signing certificate when the PDF is signed after it is made
 
 
 def job_key(job: PdfJob) -> str:
@@ -47,7 +48,8 @@ def job_key(job: PdfJob) -> str:
     digest.update(markdown.read_bytes())
     for chart in sorted(re.findall(rb"\]\((charts/[\w.-]+\.svg)\)", markdown.read_bytes())):
         digest.update(chart + (markdown.parent / chart.decode()).read_bytes())
-    digest.update(json.dumps({"cover": job.cover, "epoch": job.epoch, "tools": _tool_fingerprint()}, sort_keys=True).encode())
+    facts = {"cover": job.cover, "epoch": job.epoch, "tools": _tool_fingerprint(), "signed_by": job.signed_by}
+    digest.update(json.dumps(facts, sort_keys=True).encode())
     return digest.hexdigest()
 
 

@@ -20,7 +20,7 @@ def serve(directory: str, host: str, port: int, say: Callable[[str], None]) -> N
 
     def rebuild() -> None:
         try:
-            result = build(directory, out, pdf=False)
+            result = build(directory, out, pdf=False, docx=False)
             say(f"site rebuilt: {len(result.documents)} pages, {result.gap_count} gaps")
         except BuildFindings as findings:
             say(report_text(findings.diagnostics, directory, 0))

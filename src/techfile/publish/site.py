@@ -18,6 +18,9 @@ from techfile.publish.output import write_charts
 from techfile.resources import doc_templates_dir
 
 SHIM = "assets/vendor/iframe-worker-shim.js"
+DOWNLOADS = "downloads"
+# Edition file suffix → the label its link shows.
+EDITION_LABELS = {".pdf": "PDF", ".docx": "Word (DOCX)", ".xlsx": "Excel (XLSX)"}
 
 
 class SiteError(Exception):
@@ -32,10 +35,12 @@ def site_config(title: str, documents: list[Document], docs_dir: Path, site_dir:
         if document.kind == "home":
             nav.append({"Home": "index.md"})
             continue
+        if not document.in_site:
+            continue
         if document.section not in sections:
             sections[document.section] = []
             nav.append({document.section: sections[document.section]})
-        sections[document.section].append({document.title: f"{document.id}.md"})
+        sections[document.section].append({document.title: f"{page_name(document)}.md"})
     return {
         "site_name": title,
         "docs_dir": str(docs_dir),
@@ -63,15 +68,30 @@ def site_config(title: str, documents: list[Document], docs_dir: Path, site_dir:
     }
 
 
+def page_name(document: Document) -> str:
+    """The site page a document is shown on (without .md)."""
+    return "index" if document.kind == "home" else document.site_name or document.id
+
+
 def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: Path, epoch: int,
-               primary_color: str | None = None) -> None:
-    """Write the documents' Markdown into a MkDocs docs folder and build the site into `site_dir`."""
+               primary_color: str | None = None, editions: dict[str, list[Path]] | None = None) -> None:
+    """Write the documents' Markdown into a MkDocs docs folder and build the site into `site_dir`.
+
+    `editions` maps a document id to its built files (PDF, DOCX, XLSX): they are copied into the site's downloads/
+    folder and the document's page links them under its title, so the links work from disk and over HTTP."""
     work_dir, site_dir = work_dir.resolve(), site_dir.resolve()  # MkDocs resolves paths against the config file
     docs_dir = work_dir / "site-src"
     docs_dir.mkdir(parents=True)
+    editions = editions or {}
     for document in documents:
-        name = "index.md" if document.kind == "home" else f"{document.id}.md"
-        (docs_dir / name).write_text(document.markdown, encoding="utf-8")
+        if not document.in_site:
+            continue
+        files = editions.get(document.id, [])
+        for path in files:
+            (docs_dir / DOWNLOADS).mkdir(exist_ok=True)
+            shutil.copyfile(path, docs_dir / DOWNLOADS / path.name)
+        markdown = with_download_links(document.markdown, files)
+        (docs_dir / f"{page_name(document)}.md").write_text(markdown, encoding="utf-8")
         write_charts(document, docs_dir)
     assets = doc_templates_dir() / "site" / "assets"
     (docs_dir / "assets" / "vendor").mkdir(parents=True)
@@ -83,6 +103,16 @@ def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: 
     config_text = yaml.safe_dump(site_config(title, documents, docs_dir, site_dir, primary_color), sort_keys=False)
     with _quiet_mkdocs(), _source_date_epoch(epoch):
         _run_mkdocs(config_text, work_dir / "mkdocs.yml")
+
+
+def with_download_links(markdown: str, files: list[Path]) -> str:
+    """The page's Markdown with a line of links to its editions below its title (file names are document ids,
+    made of schema-checked characters, so they are safe in a link target)."""
+    if not files:
+        return markdown
+    links = " · ".join(f"[{EDITION_LABELS.get(p.suffix, p.suffix[1:].upper())}]({DOWNLOADS}/{p.name})" for p in files)
+    title, _, rest = markdown.partition("\n")
+    return f"{title}\n\n**Download:** {links}\n{rest}" if title.startswith("# ") else f"**Download:** {links}\n\n{markdown}"
 
 
 def _run_mkdocs(config_text: str, config_path: Path) -> None:

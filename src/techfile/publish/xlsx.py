@@ -1,0 +1,96 @@
+"""The spreadsheet edition (XLSX) of documents that are tables at heart: one sheet per table the document attaches
+(the same rows its Markdown renders), then a document-control sheet; deterministic bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+from techfile.documents.base import Document, Table
+
+MAX_WIDTH = 60
+SHEET_NAME_LIMIT = 31
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+# Characters XML 1.0 cannot hold (openpyxl refuses them): C0 controls but tab, newline and carriage return.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_text(value: str) -> str:
+    """A value as cell text: characters XML cannot hold removed."""
+    return _ILLEGAL.sub("", value)
+
+
+def sheet_name(name: str, taken: set[str]) -> str:
+    """A valid, unique sheet name (at most 31 characters, none of []:*?/\\)."""
+    base = _SHEET_UNSAFE.sub("-", name).strip("'")[:SHEET_NAME_LIMIT] or "Sheet"
+    candidate, number = base, 2
+    while candidate.lower() in taken:
+        suffix = f" ({number})"
+        candidate, number = base[: SHEET_NAME_LIMIT - len(suffix)] + suffix, number + 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def workbook_bytes(document: Document, control: dict[str, str], epoch: int) -> bytes:
+    """The XLSX of `document`'s tables; `control` is its document control (field → value), shown on the last sheet.
+
+    Every cell is stored as text, so a value such as `=HYPERLINK(...)` from the sources is never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.writer.excel import ExcelWriter
+
+    from techfile.publish.ooxml import normalised_package
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken: set[str] = set()
+    for table in document.tables:
+        _write_table(workbook.create_sheet(sheet_name(table.name, taken)), table)
+    control_table = Table("Document control", ("Field", "Value"), tuple(control.items()))
+    _write_table(workbook.create_sheet(sheet_name("Document control", taken)), control_table, freeze=False)
+    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).replace(tzinfo=None)
+    properties = workbook.properties
+    properties.title, properties.creator, properties.lastModifiedBy = document.title, "techfile", "techfile"
+    properties.identifier, properties.created, properties.modified = document.id, moment, moment
+    buffer = io.BytesIO()
+    import zipfile
+
+    ExcelWriter(workbook, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED)).save()  # save_workbook would stamp the clock
+    return normalised_package(buffer.getvalue(), epoch)
+
+
+def _write_table(sheet: object, table: Table, freeze: bool = True) -> None:
+    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDE3EA")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    widths = [len(h) for h in table.headers]
+    for row_number, values in enumerate((table.headers, *table.rows), start=1):
+        for column, value in enumerate(values, start=1):
+            text = cell_text(value)
+            cell = sheet.cell(row=row_number, column=column)
+            cell.value = text
+            cell.data_type = TYPE_STRING  # never a formula, whatever the text starts with
+            cell.alignment = wrap
+            if row_number == 1:
+                cell.font, cell.fill = header_font, header_fill
+            widths[column - 1] = max(widths[column - 1], min(MAX_WIDTH, max((len(p) for p in text.split("\n")), default=0)))
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = max(8, width + 2)
+    if freeze and table.rows:
+        sheet.freeze_panes = "B2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{len(table.rows) + 1}"
+
+
+def write_workbooks(documents: list[Document], controls: dict[str, dict[str, str]], folder: Path, epoch: int) -> list[Path]:
+    """One `<document-id>.xlsx` per document with tables, into `folder`."""
+    written = []
+    for document in (d for d in documents if d.tables):
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{document.id}.xlsx"
+        path.write_bytes(workbook_bytes(document, controls[document.id], epoch))
+        written.append(path)
+    return written
