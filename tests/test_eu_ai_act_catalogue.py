@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 import string
 from collections.abc import Iterator
@@ -33,10 +32,19 @@ ITEM_SECTIONS = (
     "article_72",
     "conformity_assessment",
     "provider_obligations",
+    "scope",
+    "article_4",
+    "annex_i",
+    "article_8",
+    "value_chain",
+    "deployer_obligations",
+    "registration",
+    "article_86",
+    "gpai",
 )
 CHILD_KEYS = ("points", "use_cases")
 ID_PATTERN = re.compile(r"^(art|annex)_[0-9ivx]+(\.[0-9a-z]+)*$")
-SPECIAL_IDS = {"annex_iii.2.use", "art_6.3.profiling"}
+SPECIAL_IDS = {"annex_iii.2.use", "art_6.3.profiling", "art_6.1a"}
 ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
 
 
@@ -87,7 +95,7 @@ def test_regulation_header(cat: dict[str, Any]) -> None:
 
 
 def test_all_sections_present(cat: dict[str, Any]) -> None:
-    for section in (*ITEM_SECTIONS, "dates"):
+    for section in ITEM_SECTIONS:
         assert isinstance(cat.get(section), list) and cat[section], section
 
 
@@ -176,15 +184,16 @@ def test_annex_iii_areas_and_use_cases(cat: dict[str, Any]) -> None:
 
 def test_article_5(cat: dict[str, Any]) -> None:
     items = cat["article_5"]
-    assert [i["id"] for i in items] == [f"art_5.1.{letter}" for letter in "abcdefgh"]
+    assert [i["id"] for i in items] == [f"art_5.1.{letter}" for letter in ("a", "b", "ba", "bb", "c", "d", "e", "f", "g", "h")]
     by_id = {i["id"]: i for i in items}
     assert [p["id"] for p in children(by_id["art_5.1.c"])] == ["art_5.1.c.i", "art_5.1.c.ii"]
     assert {i["id"] for i in items if i.get("exception")} == {"art_5.1.d", "art_5.1.f", "art_5.1.g"}
 
 
 def test_article_6(cat: dict[str, Any]) -> None:
-    ids = [i["id"] for i in cat["article_6"]]
-    assert ids == ["art_6.1", "art_6.2", "art_6.3.a", "art_6.3.b", "art_6.3.c", "art_6.3.d", "art_6.3.profiling"]
+    ids = [i["id"] for i in walk(cat["article_6"])]
+    assert ids == ["art_6.1", "art_6.1.a", "art_6.1.b", "art_6.1a", "art_6.2", "art_6.3", "art_6.3.a", "art_6.3.b", "art_6.3.c",
+                   "art_6.3.d", "art_6.3.profiling", "art_6.4", "art_6.5", "art_6.6", "art_6.7", "art_6.8"]
 
 
 def test_article_12(cat: dict[str, Any]) -> None:
@@ -236,7 +245,7 @@ def test_requirements(cat: dict[str, Any]) -> None:
 
 def test_provider_obligations(cat: dict[str, Any]) -> None:
     items = cat["provider_obligations"]
-    assert {i["article"] for i in items} == {16, 17, 18, 19, 20, 47, 48, 73}
+    assert {i["article"] for i in items} == {16, 17, 18, 19, 20, 21, 22, 47, 48, 73}
     for item in items:
         assert item["id"].startswith(f"art_{item['article']}."), item["id"]
     assert [i["id"] for i in items if i["article"] == 16] == [f"art_16.{letter}" for letter in "abcdefghijkl"]
@@ -252,16 +261,50 @@ def test_scopes_point_at_catalogue_items(cat: dict[str, Any]) -> None:
             assert target in known, f"{item['id']}: unknown scope {target}"
 
 
-def test_dates(cat: dict[str, Any]) -> None:
-    dates = cat["dates"]
-    parsed = [datetime.date.fromisoformat(d["date"]) for d in dates]
-    assert parsed == sorted(parsed)
-    for entry in dates:
-        assert entry["id"] and entry["ref"].startswith("Art. ") and entry["applies"].strip()
-        assert entry["articles"] and all(isinstance(a, str) for a in entry["articles"])
-    assert {"2025-02-02", "2025-08-02", "2026-08-02", "2027-08-02"} <= {d["date"] for d in dates}
-    for change in cat["digital_omnibus"]["reported_changes"]:
-        datetime.date.fromisoformat(change["date"])
+def test_new_articles_are_itemised(cat: dict[str, Any]) -> None:
+    """Art. 4, 6(3)-(8), 8, 16, 18-27, 49, 71-73, 86 and the amended Art. 5, numbered as in the Official Journal."""
+    ids = {item["id"] for item in all_items(cat)}
+    wanted = {"art_4", "art_6.3", "art_6.4", "art_6.5", "art_6.6", "art_6.7", "art_6.8", "art_8.1", "art_8.2",
+              "art_5.1.ba", "art_5.1.bb", "art_2.2", "art_86.1", "art_86.2", "art_86.3"}
+    wanted |= {f"art_21.{n}" for n in range(1, 4)} | {f"art_22.{n}" for n in range(1, 5)}
+    wanted |= {f"art_23.{n}" for n in range(1, 8)} | {f"art_24.{n}" for n in range(1, 7)}
+    wanted |= {"art_25.1", "art_25.1.a", "art_25.1.b", "art_25.1.c", "art_25.2", "art_25.3", "art_25.3.a", "art_25.3.b", "art_25.4", "art_25.5"}
+    wanted |= {f"art_26.{n}" for n in range(1, 13)} | {f"art_27.1.{c}" for c in "abcdef"} | {f"art_27.{n}" for n in range(1, 6)}
+    wanted |= {f"art_49.{n}" for n in range(1, 6)} | {f"art_71.{n}" for n in range(1, 8)}
+    wanted |= {f"art_72.{n}" for n in range(1, 5)} | {f"art_73.{n}" for n in range(1, 12)}
+    wanted |= {f"art_53.1.{c}" for c in "abcd"} | {f"art_55.1.{c}" for c in "abcd"}
+    assert not wanted - ids, sorted(wanted - ids)
+
+
+def test_amendments_are_marked_as_reported(cat: dict[str, Any]) -> None:
+    """Every point added or changed by Regulation (EU) 2026/1744 says so and that only secondary sources back it."""
+    changed = [i for i in all_items(cat) if i.get("added_by") or i.get("amended_by") or i.get("deleted_by")]
+    assert {"art_5.1.ba", "art_5.1.bb", "art_6.1a", "art_4", "annex_i.1", "annex_i.21"} <= {i["id"] for i in changed}
+    for item in changed:
+        assert "2026/1744" in (item.get("added_by") or item.get("amended_by") or item.get("deleted_by")), item["id"]
+        assert item["verification"] == "secondary", item["id"]
+
+
+def test_annex_i_lists_both_sections(cat: dict[str, Any]) -> None:
+    points = cat["annex_i"]
+    assert [p["id"] for p in points] == [f"annex_i.{n}" for n in range(1, 22)]
+    assert {p["act"]: p["section"] for p in points}["2017/745"] == "A"
+    assert [p["id"] for p in points if p["section"] == "B"] == [f"annex_i.{n}" for n in range(13, 22)]
+    assert len({p["act"] for p in points}) == 21
+
+
+def test_exclusions_and_profiling_are_data(cat: dict[str, Any]) -> None:
+    uses = [u for area in cat["annex_iii"] for u in area.get("use_cases", [])]
+    assert {u["id"] for u in uses if u.get("exclusion")} == {"annex_iii.1.a", "annex_iii.5.b", "annex_iii.7.d", "annex_iii.8.b"}
+    assert [u["id"] for u in uses if u.get("profiling")] == ["annex_iii.6.e"]
+
+
+def test_documentable_points_are_booleans(cat: dict[str, Any]) -> None:
+    marked = [i for i in all_items(cat) if "documentable" in i]
+    assert all(isinstance(i["documentable"], bool) for i in marked)
+    documentable = {i["id"] for i in marked if i["documentable"]}
+    assert {"art_4", "art_6.4", "art_26.1", "art_27.1", "art_49.1", "art_72.1", "art_53.1.a", "art_55.1.a"} <= documentable
+    assert not documentable & {"art_6.5", "art_71.1", "art_26.3", "art_86.2"}, "duties of others are not documentable"
 
 
 # --- against the research reference (skipped where shared/ beside the repository is absent) --------------------------
@@ -311,9 +354,12 @@ def test_reference_ids_covered(cat: dict[str, Any], reference: dict[str, Any]) -
     wanted |= set(ids_anywhere(reference["article_50"]["items"]))
     wanted |= set(ids_anywhere(reference["article_17"]["related"]))
     obligations = reference["documentation_obligations"]
-    for article in ("article_16", "article_18", "article_19", "article_20", "article_47", "article_48", "article_72", "article_73"):
+    for article in ("article_16", "article_18", "article_19", "article_20", "article_47", "article_48", "article_49", "article_72",
+                    "article_73"):
         wanted |= set(ids_anywhere(obligations[article]["items"]))
+    wanted |= set(ids_anywhere(obligations["deployer_obligations"]["article_26"]["items"]))
+    wanted |= set(ids_anywhere(obligations["deployer_obligations"]["article_27"]["items"]))
+    wanted |= set(ids_anywhere(reference["article_6"]["items"]))
     for article in reference["requirements_high_risk"]["articles"]:
-        if article["id"] != "art_8":
-            wanted |= set(ids_anywhere(article["items"]))
+        wanted |= set(ids_anywhere(article["items"]))
     assert not wanted - ours, sorted(wanted - ours)

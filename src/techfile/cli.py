@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 import traceback
@@ -202,18 +203,39 @@ def serve(directory: str, host: str, port: int) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
+def _iso_date(_context: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
 @main.command()
 @click.argument("directory", default=".", type=ProjectDir)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD", callback=_iso_date,
+              help="List the obligations as they stand on this date [default: the build date].")
 @_guarded
-def classify(directory: str, output_format: str) -> None:
-    """Decide the system's EU AI Act risk class, with the reasoning and the obligations that follow."""
-    from techfile.assess.classification import classify as decide
-    from techfile.reporting import report_classification
+def classify(directory: str, output_format: str, as_of: dt.date | None) -> None:
+    """Decide the system's EU AI Act risk class, with the reasoning, the roles and the dated obligations that follow."""
+    from techfile.assess.completeness import MISSING, annex_iv_status
+    from techfile.assess.obligations import eu_ai_act_report
+    from techfile.loading import load_project
+    from techfile.reporting import report_classification, report_text
 
-    result = _clean_project(directory, "classify")
-    assert result.project.system is not None
-    click.echo(report_classification(decide(result.project.system), output_format))
+    result = load_project(directory)
+    project = result.project
+    if not result.complete or project.system is None or project.settings is None:
+        click.echo(report_text(result.errors, directory, len(result.source_files)))
+        click.echo("cannot classify: the sources did not load and resolve; fix the errors above (see `techfile check`).")
+        sys.exit(EXIT_FINDINGS)
+    report = eu_ai_act_report(project, as_of)
+    gaps = [(p.ref, "; ".join(p.missing)) for p in annex_iv_status(project) if p.status == MISSING] \
+        if report.classification.high_risk and (report.classification.decided or report.classification.certain) else []
+    click.echo(report_classification(report, output_format, directory, gaps))
+    sys.exit(EXIT_OK if report.decided else EXIT_FINDINGS)
 
 
 @main.group()

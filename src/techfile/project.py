@@ -73,6 +73,47 @@ class Branding:
 
 
 @dataclass(frozen=True)
+class DeployerFacts:
+    """EU AI Act facts about a deployer: what kind of body it is (Art. 26(8), 27(1), 49(3)) and workplace use (Art. 26(7))."""
+
+    kind: str | None = None
+    workplace_use: bool | None = None
+    location: Location = Location("techfile.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ValueChain:
+    """The Art. 25(1) cases in which a distributor, importer, deployer or third party becomes the provider."""
+
+    own_name_or_trademark: bool = False
+    substantial_modification: bool = False
+    changed_intended_purpose: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarOverride:
+    """A project's own date for an EU AI Act calendar entry, with the reason (e.g. a transitional case)."""
+
+    entry: str
+    date: str
+    justification: str
+    location: Location = Location("techfile.yaml")
+
+
+@dataclass(frozen=True)
+class EuAiActSettings:
+    """techfile.yaml `eu_ai_act`: the facts about the operator that decide which EU AI Act obligations apply."""
+
+    deployer: DeployerFacts | None = None
+    value_chain: ValueChain | None = None
+    established_in_union: bool | None = None
+    calendar_overrides: list[CalendarOverride] = field(default_factory=list)
+    location: Location = Location("techfile.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProjectSettings:
     schema_version: str
     id: str
@@ -80,15 +121,21 @@ class ProjectSettings:
     provider: Provider
     frameworks: list[str]
     document_control: DocumentControl
-    role: str = "provider"
+    role: str | list[str] = "provider"
     soc2_categories: list[str] = field(default_factory=list)
     outputs: Outputs = field(default_factory=Outputs)
     branding: Branding = field(default_factory=Branding)
     gates: dict[str, str] = field(default_factory=dict)
     risk_matrix: dict[str, dict[str, str]] = field(default_factory=dict)
     evidence_expiry_warning_days: int = 30
+    eu_ai_act: EuAiActSettings = field(default_factory=EuAiActSettings)
     location: Location = Location("techfile.yaml")
     field_locations: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def roles(self) -> list[str]:
+        """The operator roles techfile.yaml states (`role`, one or a list)."""
+        return [self.role] if isinstance(self.role, str) else list(dict.fromkeys(self.role))
 
 
 # --- system -----------------------------------------------------------------------------------
@@ -142,18 +189,37 @@ class NotifiedBody:
 
 @dataclass(frozen=True)
 class AnnexIProduct:
+    """Art. 6(1): the system is, or is a safety component of, a product under an Annex I act."""
+
     applies: bool
     legislation: str | None = None
     product: str | None = None
     third_party_assessment: bool | None = None
     notified_body: NotifiedBody | None = None
+    act: str | None = None
+    section: str | None = None
+    kind: str | None = None
+    safety_function: bool | None = None
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class AnnexIIIUse:
+    """Art. 6(2): the Annex III use cases that apply, and the Annex III exclusions that take the system out."""
+
     applies: bool
     use_case: str | None = None
     rationale: str | None = None
+    use_cases: list[str] = field(default_factory=list)
+    exclusions: list[str] = field(default_factory=list)
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def all_use_cases(self) -> list[str]:
+        """`use_case` and `use_cases` together, in order, without repeats."""
+        return list(dict.fromkeys(([self.use_case] if self.use_case else []) + list(self.use_cases)))
 
 
 @dataclass(frozen=True)
@@ -162,6 +228,8 @@ class ProhibitedPracticesScreening:
     practices_found: list[str]
     date: str | None = None
     notes: str | None = None
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +238,13 @@ class Derogation:
     condition: str | None = None
     profiling: bool | None = None
     justification: str | None = None
+    conditions: list[str] = field(default_factory=list)
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def all_conditions(self) -> list[str]:
+        return list(dict.fromkeys(([self.condition] if self.condition else []) + list(self.conditions)))
 
 
 @dataclass(frozen=True)
@@ -179,6 +254,34 @@ class TransparencyFacts:
     emotion_recognition_or_biometric_categorisation: bool
     deep_fake: bool
     notes: str | None = None
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiModel:
+    """A general-purpose AI model the project provides (Art. 51-55), and whether it has systemic risk."""
+
+    systemic_risk: bool | None = None
+    training_compute_flops: float | str | None = None
+    designated_by_commission: bool | None = None
+    presumption_rebutted: bool | None = None
+    open_source: bool | None = None
+    placed_on_market: str | None = None
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransitionalFacts:
+    """Art. 111: when the first unit of this type and model was placed on the market, and what changed since."""
+
+    first_placed_on_market: str | None = None
+    significant_design_change: bool | None = None
+    intended_for_public_authorities: bool | None = None
+    annex_x_component: bool | None = None
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -191,6 +294,10 @@ class Classification:
     derogation_art_6_3: Derogation | None = None
     transparency_art_50: TransparencyFacts | None = None
     general_purpose_model: bool | None = None
+    gpai_model: GpaiModel | None = None
+    transitional_art_111: TransitionalFacts | None = None
+    location: Location = Location("system.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from techfile import __version__
 from techfile.diagnostics import Diagnostic, Severity, code_catalogue
 
 if TYPE_CHECKING:
-    from techfile.assess.classification import Classification
     from techfile.assess.grades import Assessment
+    from techfile.assess.obligations import EuAiActReport, Obligation
 
 
 def display_path(base: str, relpath: str) -> str:
@@ -137,25 +137,85 @@ REPORTERS: dict[str, Callable[[list[Diagnostic], str, int], str]] = {
 }
 
 
-def report_classification(outcome: Classification, output_format: str) -> str:
-    """The classification as readable steps, or as JSON."""
+def report_classification(report: EuAiActReport, output_format: str, base: str = ".",
+                          annex_iv_gaps: list[tuple[str, str]] | None = None) -> str:
+    """The classification as readable steps with the roles and the dated obligations, or as JSON."""
     if output_format == "json":
-        return json.dumps(asdict(outcome) | {"required_documents": outcome.required_documents}, indent=2, ensure_ascii=False)
-    lines = [f"EU AI Act risk class: {outcome.risk_class.upper()} (decided by {outcome.deciding_ref})", "", "Reasoning:"]
+        return json.dumps(classification_payload(report, base, annex_iv_gaps or []), indent=2, ensure_ascii=False)
+    from techfile.frameworks.eu_ai_act import calendar
+
+    outcome = report.classification
+    lines = [f"{display_path(base, p.where.path)}:{p.where.line}:{p.where.col}: {p.code} "
+             f"{code_catalogue()[p.code]['severity']}: {p.message}\n    hint: {p.hint}" for p in report.problems]
+    amending = calendar().acts["reg_2026_1744"]
+    lines += ["" if lines else None, f"EU AI Act risk class: {outcome.headline}",  # type: ignore[list-item]
+              f"As of {report.as_of}: Regulation (EU) 2024/1689 as amended by {amending['title'].split(' amending')[0]} "
+              f"(in force {amending['entry_into_force']}, reported by secondary sources; Official Journal text not read). "
+              f"Calendar checked on {report.calendar_verified_on}.", "", "Reasoning:"]
+    lines = [line for line in lines if line is not None]
     for number, step in enumerate(outcome.steps, start=1):
         marker = " <- decides" if step.decisive else ""
         lines += [f"  {number}. {step.question} [{step.ref}]{marker}", f"     {step.answer}"]
+    lines += ["", "Roles: " + ("; ".join(f"{role} ({basis})" for role, basis in report.roles) or "none stated")]
     if outcome.conformity_assessment:
         lines += ["", "Conformity assessment:", f"  {outcome.conformity_assessment}"]
-    if outcome.obligations:
-        lines += ["", "Obligations:"] + [f"  - {o.ref}: {o.what}" for o in outcome.obligations]
+    heading = f"Obligations on {report.as_of}:" if report.decided else \
+        f"Obligations on {report.as_of}, provisional until the facts above are fixed:"
+    lines += ["", heading if report.obligations else "Obligations: none for these roles and this class."]
+    for heading, group in _obligation_groups(report):
+        lines.append(f"  {heading}")
+        lines += [f"    - {o.ref} [{o.role}]: {o.what}" + (f" ({o.condition})" if o.condition else "") for o in group]
     if outcome.required_documents:
         lines += ["", "Documents required: " + ", ".join(outcome.required_documents)]
-    if outcome.dates:
-        lines += ["", "Applies from:"] + [f"  - {date}: {what}" if date else f"  - note: {what}" for date, what in outcome.dates]
+    if report.questions:
+        lines += ["", "Questions to answer:"] + [f"  - {q}" for q in report.questions]
     if outcome.caveats:
         lines += ["", "Caveats:"] + [f"  - {c}" for c in outcome.caveats]
+    if annex_iv_gaps:
+        lines += ["", f"Annex IV gaps (what the class requires and the sources lack; `techfile check` reports them as TF601): "
+                      f"{len(annex_iv_gaps)}"] + [f"  - {ref}: add {missing}" for ref, missing in annex_iv_gaps]
     return "\n".join(lines)
+
+
+def _obligation_groups(report: EuAiActReport) -> list[tuple[str, list[Obligation]]]:
+    """Obligations grouped by when they apply and on what basis, earliest first."""
+    groups: dict[tuple[str, str], list[Obligation]] = {}
+    for obligation in report.obligations:
+        groups.setdefault((obligation.applies_from.isoformat() if obligation.applies_from else "9999", _when(obligation)),
+                          []).append(obligation)
+    return [(heading, group) for (_, heading), group in sorted(groups.items())]
+
+
+def _when(obligation: Obligation) -> str:
+    status = {"applies": "In force since", "applies from": "Applies from", "conditional": "Applies from",
+              "deferred": "Deferred (Art. 111(2)), otherwise from"}[obligation.status]
+    date = obligation.applies_from.isoformat() if obligation.applies_from else "(no date)"
+    basis = obligation.legal_basis + ("; reported by secondary sources, the Official Journal text was not read"
+                                      if obligation.reported else "")
+    superseded = f"; replaces {obligation.superseded}" if obligation.superseded else ""
+    override = f"; {obligation.override}" if obligation.override else ""
+    return f"{status} {date} — {basis}{superseded}{override}:"
+
+
+def classification_payload(report: EuAiActReport, base: str = ".", annex_iv_gaps: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """The classification report as plain data, for `classify --format json`."""
+    outcome = report.classification
+    payload = asdict(outcome)
+    payload.pop("problems")
+    payload |= {
+        "headline": outcome.headline, "decided": outcome.decided, "required_documents": outcome.required_documents,
+        "transparency_obligations": outcome.transparency_obligations, "as_of": report.as_of.isoformat(),
+        "roles": [{"role": role, "basis": basis} for role, basis in report.roles],
+        "obligations": [{**asdict(o), "applies_from": o.applies_from.isoformat() if o.applies_from else None,
+                         "items": list(o.items)} for o in report.obligations],
+        "problems": [{"code": p.code, "severity": code_catalogue()[p.code]["severity"], "message": p.message, "hint": p.hint,
+                      "path": display_path(base, p.where.path), "line": p.where.line, "col": p.where.col}
+                     for p in report.problems],
+        "questions": report.questions,
+        "calendar_verified_on": report.calendar_verified_on.isoformat() if report.calendar_verified_on else None,
+        "annex_iv_gaps": [{"ref": ref, "missing": missing} for ref, missing in annex_iv_gaps or []],
+    }
+    return payload
 
 
 def report_coverage(assessment: Assessment, output_format: str) -> str:

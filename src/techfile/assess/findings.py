@@ -8,7 +8,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from techfile.assess.claims import check_framework_ids
-from techfile.assess.classification import annex_iii_id
+from techfile.assess.classification import HIGH_RISK, PROHIBITED, Classification, classify
 from techfile.assess.consistency import check_consistency
 from techfile.assess.evidence import check_evidence_validity
 from techfile.assess.fairness import check_fairness
@@ -51,9 +51,12 @@ def assess_project(project: Project, broken: BrokenSources | None = None, strict
     own = (check_framework_ids(project) + check_fairness(project) + check_risks(project) + check_soa(project)
            + check_consistency(project, assessment.date) + check_evidence_validity(project, assessment.evidence, assessment.date))
     gaps = []
+    outcome = classify(project.system)
     if "eu-ai-act" in project.settings.frameworks:
-        own += _check_classification_facts(project)
-    if not any(d.code in ("TF603", "TF604") for d in own):
+        own += _check_classification_facts(project, outcome)
+    else:
+        own += _out_of_scope_warning(project, outcome)
+    if not any(d.code == "TF603" for d in own) and (outcome.decided or outcome.certain):
         gaps = project_gaps(project, requested_documents(project), assessment)
     held = _Held()
     for diagnostic in own:
@@ -76,16 +79,17 @@ def assess_project(project: Project, broken: BrokenSources | None = None, strict
     return diagnostics
 
 
-def _check_classification_facts(project: Project) -> list[Diagnostic]:
+def _check_classification_facts(project: Project, outcome: Classification) -> list[Diagnostic]:
+    """The classification facts that are missing or contradict each other (TF604, TF607-TF626), the Art. 5 screening
+    (TF605) and the `not_applicable` points (TF603)."""
+    from techfile.assess.obligations import operator_problems
+
     assert project.system is not None
     act, system = eu_ai_act(), project.system
     facts, locations = system.classification, system.field_locations
     where = locations.get("classification", system.location)
-    findings = []
-    if facts.annex_iii.applies and facts.annex_iii.use_case and annex_iii_id(facts.annex_iii.use_case) not in act.items:
-        findings.append(finding("TF604", where.path, where.line, where.col,
-                                f"Annex III has no use case {facts.annex_iii.use_case!r}",
-                                "Write the area and letter, e.g. \"5.d\", or \"2\" for area 2."))
+    findings = [finding(p.code, p.where.path, p.where.line, p.where.col, p.message, p.hint)
+                for p in outcome.problems + operator_problems(project, outcome)]
     if not facts.prohibited_practices_screening.screened:
         findings.append(finding("TF605", where.path, where.line, where.col,
                                 "the Art. 5 screening for prohibited practices is not recorded as done",
@@ -97,6 +101,18 @@ def _check_classification_facts(project: Project) -> list[Diagnostic]:
                                     f"`not_applicable` names {entry.point!r}, which is not an EU AI Act point"
                                     + _close(entry.point, list(act.items)), "Use an id such as annex_iv.1.f."))
     return findings
+
+
+def _out_of_scope_warning(project: Project, outcome: Classification) -> list[Diagnostic]:
+    """With eu-ai-act out of scope, a warning when the classification facts still make the system high-risk or prohibited."""
+    assert project.system is not None
+    if outcome.risk_class not in (HIGH_RISK, PROHIBITED) or not outcome.certain:
+        return []
+    where = project.system.field_locations.get("classification", project.system.location)
+    return [finding("TF627", where.path, where.line, where.col,
+                    f"the classification facts make this system {outcome.risk_class} ({outcome.deciding_ref}), but eu-ai-act "
+                    "is not in techfile.yaml `frameworks`",
+                    "Add eu-ai-act to `frameworks` so its obligations and the technical file are checked, or correct the facts.")]
 
 
 def _close(value: str, candidates: list[str]) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from techfile.assess.classification import classify
 from techfile.assess.completeness import record_keeping_rows
 from techfile.assess.declaration import declaration_points
 from techfile.assess.grades import ItemGrade, assess, summarise
 from techfile.assess.lineage import project_lineage
 from techfile.assess.metrics import judge_results
-from techfile.documents.base import BuildInfo, Document
+from techfile.assess.obligations import EuAiActReport, eu_ai_act_report
+from techfile.documents.base import BuildInfo, Document, Missing
 from techfile.documents.common import compose_document, document_gaps, document_id, grade_row, link, point_grades
 from techfile.documents.render import Renderer
 from techfile.frameworks.eu_ai_act import eu_ai_act
@@ -39,6 +42,72 @@ def lineage_rows(project: Project) -> list[dict[str, object]]:
             for dataset in project.datasets for found in project_lineage(project, dataset)]
 
 
+def classification_context(project: Project, report: EuAiActReport) -> dict[str, object]:
+    """The classification section: deciding provision, Art. 5 screening, Art. 6(3) assessment, roles, dated obligations."""
+    assert project.system is not None
+    act, outcome, facts = eu_ai_act(), report.classification, project.system.classification
+    screening, derogation = facts.prohibited_practices_screening, facts.derogation_art_6_3
+    annex_i = act.item(outcome.annex_i_point) if outcome.annex_i_point else None
+    rows = [("Risk class", outcome.risk_class if outcome.decided else f"undecided ({len(report.problems)} fact(s) to fix)"),
+            ("Decided by", outcome.deciding_ref)]
+    if outcome.route_key in ("annex-i-a", "annex-i-b"):
+        rows.append(("Annex I", f"Section {outcome.annex_i_section}" + (f", {annex_i.ref.removeprefix('Annex I, ')}: "
+                                                                          f"{annex_i.title}" if annex_i else "")))
+    if outcome.annex_iii_points:
+        rows.append(("Annex III", "; ".join(f"{act.ref(p)}: {act.title(p)}" for p in outcome.annex_iii_points)))
+    if outcome.annex_iii_exclusions:
+        rows.append(("Annex III exclusions", "; ".join(f"{act.ref(p)}: {act.items[p].get('exclusion')}"
+                                                       for p in outcome.annex_iii_exclusions)))
+    if outcome.conformity_assessment:
+        rows.append(("Conformity assessment", outcome.conformity_assessment))
+    if outcome.transparency:
+        rows.append(("Transparency (Art. 50)", "; ".join(outcome.transparency_obligations)))
+    if outcome.gpai is not None:
+        rows.append(("General-purpose AI model", ("with systemic risk" if outcome.gpai.systemic_risk else "without systemic risk")
+                     + f" ({outcome.gpai.ref}: {outcome.gpai.reason})"))
+    screening_rows = [("Screened", "yes" if screening.screened else "no (the outcome assumes no prohibited practice)"),
+                      ("Date", screening.date or Missing("screening date", "system.yaml `prohibited_practices_screening.date`")),
+                      ("Practices found", "; ".join(f"{act.ref(p)}: {act.title(p)}" for p in screening.practices_found) or "none"),
+                      ("Notes", screening.notes or "none recorded")]
+    derogation_rows: list[tuple[str, object]] = []
+    if outcome.annex_iii_points or (derogation and derogation.claimed):
+        claimed = bool(derogation and derogation.claimed)
+        derogation_rows.append(("Derogation claimed", "yes" if claimed else "no"))
+        if claimed and derogation is not None:
+            derogation_rows.append(("Conditions", "; ".join(f"{act.ref('art_6.3.' + c)}: {act.title('art_6.3.' + c)}"
+                                                            for c in derogation.all_conditions) or Missing("condition")))
+        profiling = outcome.profiling
+        derogation_rows.append(("Profiles natural persons", "not answered" if profiling is None else "yes" if profiling else "no"))
+        if derogation is not None and derogation.justification:
+            derogation_rows.append(("Assessment (Art. 6(4))", derogation.justification))
+    elif derogation is not None and derogation.justification:
+        derogation_rows.append(("Art. 6(3)", derogation.justification))
+    dates: dict[str, dict[str, str]] = {}
+    for o in report.obligations:
+        key = f"{o.calendar_entry}|{o.override}"
+        dates.setdefault(key, {
+            "date": o.applies_from.isoformat() if o.applies_from else "not set",
+            "basis": o.legal_basis, "replaces": o.superseded or "-",
+            "source": "project override: " + o.override if o.override else
+            "secondary sources (the Official Journal text was not read)" if o.reported else "Official Journal"})
+    obligations = [{"ref": o.ref, "role": o.role, "what": o.what + (f" ({o.condition})" if o.condition else ""), "when": o.when}
+                   for o in report.obligations]
+    return {"rows": rows, "screening": screening_rows, "derogation": derogation_rows,
+            "roles": [f"{role} ({basis})" for role, basis in report.roles], "obligations": obligations,
+            "dates": sorted(dates.values(), key=lambda d: d["date"]),
+            "as_of": report.as_of.isoformat(), "questions": report.questions, "caveats": outcome.caveats,
+            "problems": [f"{p.code}: {p.message}" for p in report.problems]}
+
+
+def _as_of(project: Project, build: BuildInfo) -> dt.date:
+    """The date the obligations are stated for: the build date, or techfile.yaml's date where the build has none."""
+    assert project.settings is not None
+    try:
+        return dt.date.fromisoformat(build.date)
+    except ValueError:  # e.g. the neutral date of a redline comparison
+        return dt.date.fromisoformat(project.settings.document_control.date)
+
+
 def technical_file_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
     assert project.system is not None
     act = eu_ai_act()
@@ -53,6 +122,7 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "system": project.system,
         "settings": project.settings,
         "classification": classify(project.system),
+        "eu_ai_act": classification_context(project, eu_ai_act_report(project, _as_of(project, build))),
         "sections": sections,
         "completeness": [grade_row(p) for p in points.values()],
         "summary": _points_summary(list(points.values())),

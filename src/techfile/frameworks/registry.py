@@ -74,7 +74,7 @@ def builtin_framework(framework_id: str) -> Framework:
     """A built-in framework from its catalogue (the EU AI Act from its own richer catalogue)."""
     if framework_id == "eu-ai-act":
         act = eu_ai_act()
-        documentable = {r["id"] for r in act.data.get("requirements", []) if r.get("documentable")}
+        documentable = {i.id for i in act.items.values() if i.documentable}
         items = tuple(CatalogueItem(i.id, "requirement" if i.id in documentable else "provision", i.title, None, i.parent)
                       for i in act.items.values())
         return Framework("eu-ai-act", act.data["regulation"]["title"], "requirement", items)

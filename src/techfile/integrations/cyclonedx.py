@@ -142,7 +142,7 @@ def _eu_ai_act_facts(project: Project, system: System) -> list[tuple[str, str | 
     outcome = classify(system)
     use = system.classification.annex_iii
     return [
-        ("eu-ai-act:operator-role", project.settings.role),
+        ("eu-ai-act:operator-role", ", ".join(project.settings.roles)),
         ("eu-ai-act:risk-class", outcome.risk_class),
         ("eu-ai-act:deciding-provision", outcome.deciding_ref),
         ("eu-ai-act:route", outcome.route or None),
