@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from techfile import load_project
-from techfile.assess.coverage import project_coverage
 from techfile.assess.obligations import eu_ai_act_report, item_applicability, obligations
 from techfile.project import (
     AnnexIIIUse,
@@ -256,10 +255,18 @@ def test_item_applicability_gives_the_reason(base: Project) -> None:
     assert item_applicability(deployer, "art_26.7", LATER).status == "conditional"
 
 
-def test_coverage_does_not_count_items_that_do_not_apply() -> None:
-    result = load_project(str(SAMPLE))
-    eu = next(c for c in project_coverage(result.project) if c.framework.id == "eu-ai-act")
-    rows = {row.item.id: row for row in eu.items}
-    for item in ("art_12.3", "art_14.5", "art_26.1", "art_27.1", "art_49.1", "art_6.4", "art_53.1.a"):
-        assert rows[item].status == "not applicable", item
-    assert rows["art_4"].status == "covered" and rows["art_72.1"].status == "covered"
+def test_the_requirement_grades_do_not_count_obligations_of_other_roles(base: Project) -> None:
+    from techfile.assess.grades import NOT_APPLICABLE, assess
+
+    deployer = project(base, "deployer", use_cases=("4.a",), deployer=DeployerFacts(kind="private"))
+    grades = assess(deployer, "2028-01-01").framework("eu-ai-act")
+    assert grades is not None
+    for item in ("annex_iv.2.d", "art_9.1", "art_13.3.a", "annex_v.1", "art_17.1.a"):
+        graded = grades.item(item)
+        assert graded is not None and graded.grade == NOT_APPLICABLE, item
+        assert "binds the provider" in graded.reason and "deployer" in graded.reason
+    provider = assess(project(base, use_cases=("4.a",)), "2028-01-01").framework("eu-ai-act")
+    assert provider is not None and provider.item("annex_iv.2.d").grade != NOT_APPLICABLE  # type: ignore[union-attr]
+    sample = assess(load_project(str(SAMPLE)).project).framework("eu-ai-act")
+    assert sample is not None and sample.item("art_12.3.a").grade == NOT_APPLICABLE  # type: ignore[union-attr]
+    assert sample.item("art_9.1").grade != NOT_APPLICABLE  # type: ignore[union-attr]

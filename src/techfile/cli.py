@@ -220,7 +220,7 @@ def _iso_date(_context: click.Context, _param: click.Parameter, value: str | Non
 @_guarded
 def classify(directory: str, output_format: str, as_of: dt.date | None) -> None:
     """Decide the system's EU AI Act risk class, with the reasoning, the roles and the dated obligations that follow."""
-    from techfile.assess.completeness import MISSING, annex_iv_status
+    from techfile.assess.grades import MISSING, assess
     from techfile.assess.obligations import eu_ai_act_report
     from techfile.loading import load_project
     from techfile.reporting import report_classification, report_text
@@ -232,7 +232,7 @@ def classify(directory: str, output_format: str, as_of: dt.date | None) -> None:
         click.echo("cannot classify: the sources did not load and resolve; fix the errors above (see `techfile check`).")
         sys.exit(EXIT_FINDINGS)
     report = eu_ai_act_report(project, as_of)
-    gaps = [(p.ref, "; ".join(p.missing)) for p in annex_iv_status(project) if p.status == MISSING] \
+    gaps = [(p.ref, "; ".join(p.missing)) for p in assess(project).section("annex_iv") if p.grade == MISSING and p.missing] \
         if report.classification.high_risk and (report.classification.decided or report.classification.certain) else []
     click.echo(report_classification(report, output_format, directory, gaps))
     sys.exit(EXIT_OK if report.decided else EXIT_FINDINGS)

@@ -67,7 +67,7 @@ def record_keeping_rows(project: Project) -> list[RecordKeepingRow]:
     """Art. 12(2)(a)-(c) always; 12(3)(a)-(d) only for remote biometric identification (Annex III point 1(a))."""
     assert project.system is not None
     facts = project.system.classification.annex_iii
-    biometric = bool(facts.applies and facts.use_case == "1.a")
+    biometric = bool(facts.applies and "1.a" in facts.all_use_cases)
     covered = {c.point: c.how for c in project.system.logging.coverage}
     return [RecordKeepingRow(item.ref, item.title, biometric or item.id.startswith("art_12.2"), covered.get(item.id))
             for item in eu_ai_act().section("article_12")]

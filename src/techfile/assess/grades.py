@@ -162,7 +162,7 @@ def _conditions(project: Project) -> dict[str, bool]:
     facts = system.classification
     return {
         "high_risk": classify(system).high_risk,
-        "remote_biometric_identification": bool(facts.annex_iii.applies and facts.annex_iii.use_case == "1.a"),
+        "remote_biometric_identification": bool(facts.annex_iii.applies and "1.a" in facts.annex_iii.all_use_cases),
         "special_category_data": any(d.data_governance and d.data_governance.special_categories
                                      and d.data_governance.special_categories.processed for d in project.datasets),
         "annex_i_product": bool(facts.annex_i_product.applies),
@@ -199,6 +199,7 @@ class _Grader:
         assert project.settings is not None and project.system is not None
         self.project, self.states = project, states
         self.conditions = _conditions(project)
+        self.role_exclusions: dict[str, str] | None = None  # EU AI Act items that bind none of the project's roles
         self.high_risk = self.conditions["high_risk"]
         self.procedures = {p.id: p for p in project.procedures}
         self.claimed: dict[tuple[str, str], list[Control]] = {}
@@ -298,6 +299,11 @@ class _Grader:
             for entry in self.project.system.not_applicable:
                 if entry.point == item_id:
                     return entry.justification
+            if self.role_exclusions is None:
+                from techfile.assess.obligations import role_exclusions
+
+                self.role_exclusions = role_exclusions(self.project)
+            return _rule_exclusion(framework.id, item_id, self.conditions) or self.role_exclusions.get(item_id)
         return _rule_exclusion(framework.id, item_id, self.conditions)
 
     def _decision_location(self, framework_id: str, item_id: str) -> Location | None:

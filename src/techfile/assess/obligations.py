@@ -436,6 +436,23 @@ def applicability(found: list[Obligation], why_not: dict[str, str], item_id: str
     return Applicability(item_id, status, why, held)
 
 
+def role_exclusions(project: Project) -> dict[str, str]:
+    """The EU AI Act catalogue items whose obligation fits the system's class and route but binds none of the
+    project's roles, with the reason: the requirement-status model does not count them as missing."""
+    assert project.settings is not None and project.system is not None
+    outcome = classify(project.system)
+    roles = [role for role, _ in effective_roles(project.settings, outcome)]
+    rules = obligation_rules()
+    excluded: dict[str, str] = {}
+    for item_id in eu_ai_act().items:
+        rule = rules.rule_for(item_id)
+        if rule is None or outcome.risk_class not in rule.classes or (rule.routes and outcome.route_key not in rule.routes):
+            continue
+        if not any(_rule_matches(rule, outcome, role) for role in roles):
+            excluded[item_id] = f"{rule.ref} binds the {' or '.join(rule.roles)}; this project's role is {', '.join(roles) or 'none'}"
+    return excluded
+
+
 def operator_problems(project: Project, outcome: Classification) -> list[FactProblem]:
     """techfile.yaml facts about the operator that are missing or contradict the system facts."""
     assert project.settings is not None and project.system is not None
