@@ -17,7 +17,7 @@ from techfile.assess.declaration import declaration_points
 from techfile.assess.evidence import EvidenceState, assessment_date, evidence_states
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
-from techfile.frameworks.registry import Framework, claims, project_frameworks
+from techfile.frameworks.registry import Framework, builtin_framework, claims, project_frameworks
 from techfile.project import Control, Location, Procedure, Project
 
 MISSING, DESCRIBED, EVIDENCED, APPROVED = "missing", "described", "evidenced", "approved"
@@ -299,12 +299,23 @@ class _Grader:
             for entry in self.project.system.not_applicable:
                 if entry.point == item_id:
                     return entry.justification
-            if self.role_exclusions is None:
-                from techfile.assess.obligations import role_exclusions
-
-                self.role_exclusions = role_exclusions(self.project)
-            return _rule_exclusion(framework.id, item_id, self.conditions) or self.role_exclusions.get(item_id)
+            return (_rule_exclusion(framework.id, item_id, self.conditions) or self._eu_exclusions().get(item_id))
         return _rule_exclusion(framework.id, item_id, self.conditions)
+
+    def _eu_exclusions(self) -> dict[str, str]:
+        """EU AI Act items that do not bind this project, from the obligation rules (assess/obligations.py): the
+        obligation binds none of its roles, or its class, route or conditions leave it out."""
+        if self.role_exclusions is None:
+            from techfile.assess.obligations import applicabilities, obligation_rules, role_exclusions
+
+            rules = obligation_rules()
+            requirements = [i.id for i in builtin_framework("eu-ai-act").items if i.kind == "requirement"]
+            excluded = dict(role_exclusions(self.project))
+            for item_id, found in applicabilities(self.project, requirements).items():
+                if found.status == "does not apply" and rules.rule_for(item_id) is not None:
+                    excluded.setdefault(item_id, found.reason)
+            self.role_exclusions = excluded
+        return self.role_exclusions
 
     def _decision_location(self, framework_id: str, item_id: str) -> Location | None:
         if framework_id == "iso-42001" and self.project.soa:
@@ -313,15 +324,16 @@ class _Grader:
         return None
 
     def _eu_items(self) -> list[ItemGrade]:
-        """Annex IV, the declaration (Annex V), the documentable requirements of Art. 9-15, Art. 12's logging points,
-        Art. 13(3) and Art. 17(1), in that order."""
+        """Annex IV, the declaration (Annex V), every other documentable requirement of the catalogue (Art. 4, 9-15,
+        26, 27, 49, 72, 86…), Art. 12's logging points, Art. 13(3) and Art. 17(1), in that order."""
         act = eu_ai_act()
         framework = next(f for f in project_frameworks(self.project) if f.id == "eu-ai-act")
         found: list[ItemGrade] = []
         for section in ("annex_iv", "annex_v"):
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in act.section(section)]
-        documentable = [r for r in act.data.get("requirements", []) if r.get("documentable")]
-        found += [self._claimed_item(framework, r["id"], r["title"], r["ref"], None, "requirements") for r in documentable]
+        in_sections = {i.id for s in EU_SECTIONS for i in act.section(s)}
+        documentable = [i for i in framework.items if i.kind == "requirement" and i.id not in in_sections]
+        found += [self._claimed_item(framework, i.id, i.title, act.ref(i.id), None, "requirements") for i in documentable]
         for section in ("article_12", "article_13_3", "article_17_1"):
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in act.section(section)]
         return found
