@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("mkdocs", "material", "pypandoc", "typst", "matplotlib", "jinja2", "rich")
+HEAVY = ("mkdocs", "material", "pypandoc", "typst", "matplotlib", "jinja2", "rich",
+         "fairlearn", "sklearn", "numpy", "pandas", "pyarrow", "scipy")
 
 
 def test_importing_cli_imports_no_heavy_module() -> None:

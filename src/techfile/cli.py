@@ -403,6 +403,56 @@ def logbook_append(entry: str, directory: str) -> None:
     click.echo(f"wrote {appended.path.as_posix()}: {appended.entry_id}, sequence {appended.sequence}{chained}")
 
 
+@main.command()
+@click.argument("model_id", metavar="MODEL")
+@click.option("--predictions", "predictions_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=str),
+              help="The predictions file: CSV (with a header row) or Parquet, with the columns the model's `evaluation` maps.")
+@click.option("--dataset", "dataset_id", default=None, help="The evaluation dataset the predictions are on [default: the model's only one].")
+@click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")
+@click.option("--replace", "replace_conflicts", is_flag=True, help="Replace recorded results that differ, instead of keeping them.")
+@click.option("--report", "table", is_flag=True, help="Also print every result as a table.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-write", is_flag=True, help="Compute and judge only; write neither results nor a logbook entry.")
+@click.option("--keep-predictions", is_flag=True, help="Keep the predictions file as evidence (copied into evidence/files/).")
+@click.option("--performed-by", default=None, help="Who ran the evaluation [default: git user.name].")
+@click.option("--code-version", default=None, metavar="REPOSITORY@COMMIT",
+              help="The code version to record when the project is not in git.")
+@_guarded
+def evaluate(model_id: str, predictions_file: str, dataset_id: str | None, directory: str, replace_conflicts: bool, table: bool,
+             output_format: str, no_write: bool, keep_predictions: bool, performed_by: str | None, code_version: str | None) -> None:
+    """Compute MODEL's metrics per slice from a predictions file, write them with provenance, and gate on them."""
+    from techfile.diagnostics import Severity
+    from techfile.integrations import UnknownEntity
+
+    try:
+        from techfile.evaluate.run import EvaluationError, evaluate_model
+
+        evaluation = evaluate_model(directory, model_id, predictions_file, dataset_id, replace_conflicts=replace_conflicts,
+                                    write=not no_write, keep_predictions=keep_predictions, performed_by=performed_by,
+                                    code_version=code_version)
+    except UnknownEntity as unknown:
+        raise click.BadParameter(str(unknown), param_hint="MODEL") from None
+    except EvaluationError as err:
+        for d in err.diagnostics:
+            click.echo(f"{d.path}:{d.line}:{d.col}: {d.code} {Severity(d.severity).value}: {d.message}")
+            if d.hint:
+                click.echo(f"    hint: {d.hint}")
+        click.echo(f"techfile: {err}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    from techfile.evaluate.report import report_json, report_table, report_text
+
+    if output_format == "json":
+        click.echo(report_json(evaluation))
+    else:
+        from techfile.loading import load_project
+
+        model = next(m for m in load_project(directory).project.models if m.id == model_id)
+        if table:
+            click.echo(report_table(evaluation))
+        click.echo(report_text(evaluation, model))
+    sys.exit(EXIT_OK if evaluation.passed else EXIT_FINDINGS)
+
+
 def _write_or_print(text: str, out_file: str | None) -> None:
     if out_file is None:
         click.echo(text, nl=False)

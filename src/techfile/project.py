@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 Scalar = str | int | float | bool
 
@@ -607,6 +608,13 @@ class Factors:
     relevant: Prose
     evaluation_factors: Prose
     subgroups: list[SubgroupDeclaration] = field(default_factory=list)
+    intersections: list[list[str]] = field(default_factory=list)
+    location: Location = Location("")
+
+
+# An acceptance threshold as written: a number (a minimum, or a maximum when lower is better) or a mapping
+# {min: x}, {max: x} or {between: [low, high]}. assess/metrics.py reads it as a Limit.
+ThresholdSpec = float | dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -617,9 +625,15 @@ class Metric:
     rationale: str
     higher_is_better: bool = True
     decision_threshold: float | None = None
-    threshold: float | None = None
-    subgroup_threshold: float | None = None
-    intersection_threshold: float | None = None
+    threshold: ThresholdSpec | None = None
+    subgroup_threshold: ThresholdSpec | None = None
+    intersection_threshold: ThresholdSpec | None = None
+    function: str | None = None
+    comparison: str | None = None  # "difference" or "ratio" against reference_group
+    reference_group: dict[str, str] = field(default_factory=dict)
+    min_n: int | None = None
+    gate: str = "point"  # or "lower_bound"
+    location: Location = Location("")
 
 
 @dataclass(frozen=True)
@@ -630,6 +644,31 @@ class MetricResult:
     slice: dict[str, str] = field(default_factory=dict)
     dataset: str | None = None
     n: int | None = None
+    method: str | None = None
+    predictions_sha256: str | None = None
+    logbook: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    resamples: int = 1000
+    seed: int = 0
+    confidence: float = 0.95
+    score_bins: int = 1024
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """How `techfile evaluate` reads a predictions file: its columns, the positive label, the bootstrap."""
+
+    label: str
+    prediction: str | None = None
+    score: str | None = None
+    positive_label: str | int | bool = 1
+    attributes: dict[str, str] = field(default_factory=dict)
+    calibration_bins: int = 10
+    bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
     location: Location = Location("")
 
 
@@ -659,6 +698,7 @@ class Model:
     compute: Compute | None = None
     evidence: list[str] = field(default_factory=list)
     logbook: list[str] = field(default_factory=list)
+    evaluation: EvaluationSettings | None = None
     location: Location = Location("")
 
 

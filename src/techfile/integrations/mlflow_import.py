@@ -42,21 +42,18 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import yaml
-from jsonschema import Draft202012Validator
-
 from techfile.assess.logbook import LOGBOOK_FOLDER, entry_sha256
 from techfile.diagnostics import Diagnostic
 from techfile.integrations import MissingExtra, UnknownEntity
 from techfile.loading import load_project
 from techfile.project import Dataset, LogbookEntry, Model, Project
+from techfile.sources.logbook_entries import entry_modeline, entry_problems, next_entry_id
+from techfile.sources.model_results import ResultsEditError, results_text
 from techfile.sources.writer import source_yaml
-from techfile.validation.schema import load_schema
 
 __all__ = ["MissingExtra", "MlflowImport", "MlflowImportError", "MlflowRun", "RunInput", "UnknownEntity", "import_mlflow_run",
            "read_mlflow_run"]
 
-MODELINE = "# yaml-language-server: $schema=../schemas/logbook_entry.schema.json"
 RUN_TYPES = ("training", "fine-tuning", "evaluation", "validation", "calibration")
 TRAINING_CONTEXTS = frozenset({"train", "training"})
 
@@ -83,7 +80,6 @@ _COMMIT = re.compile(r"^[0-9a-fA-F]{7,40}$")
 _INT = re.compile(r"^-?(0|[1-9]\d*)$")
 _FLOAT = re.compile(r"^-?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?$")
 _DIGITS = re.compile(r"^-?\d+$")
-_NUMBERED_ID = re.compile(r"^(?P<prefix>.*?)(?P<number>\d+)$")
 _SLICE_PART = re.compile(r"^(?P<attribute>[^=:]+?)\s*[=:]\s*(?P<value>[^=:]+?)$")
 # Between pairs: `/`, `,` or `&`, or spaces before the next `attribute:` (a value may hold spaces).
 _PAIR_SEPARATOR = re.compile(r"\s*[/,&]\s*|\s+(?=[^\s/,&=:]+\s*[=:])")
@@ -229,23 +225,11 @@ def _refuse_duplicate(project: Project, run: MlflowRun) -> None:
 
 def _next_entry_id(project: Project, run: MlflowRun) -> str:
     """`lb-0007` after `lb-0006` when every entry id is one prefix and a number; else `mlflow-<run id prefix>`."""
-    numbered = [_NUMBERED_ID.match(e.id) for e in project.logbook]
-    if numbered and all(numbered):
-        prefixes = {m.group("prefix") for m in numbered if m}
-        if len(prefixes) == 1:
-            width = max(len(m.group("number")) for m in numbered if m)
-            return f"{prefixes.pop()}{max(int(m.group('number')) for m in numbered if m) + 1:0{width}d}"
-    return f"mlflow-{run.run_id[:8].lower()}"
+    return next_entry_id(project, f"mlflow-{run.run_id[:8].lower()}")
 
 
 def _modeline(project: Project) -> str:
-    """The schema modeline of the last entry (it knows where the project keeps its schemas), else the default."""
-    if project.logbook:
-        path = project.root / project.logbook[-1].location.path
-        first = path.read_text(encoding="utf-8").split("\n", 1)[0].rstrip("\r")
-        if first.startswith("# yaml-language-server:"):
-            return first
-    return MODELINE
+    return entry_modeline(project)
 
 
 # --- reading the run --------------------------------------------------------------------------
@@ -556,8 +540,7 @@ def _typed(text: str) -> str | int | float | bool:
 
 
 def _check_entry(entry: dict[str, Any]) -> None:
-    validator = Draft202012Validator(load_schema("logbook_entry"), format_checker=Draft202012Validator.FORMAT_CHECKER)
-    errors = [f"  - {'.'.join(map(str, e.absolute_path)) or 'entry'}: {e.message}" for e in validator.iter_errors(entry)]
+    errors = [f"  - {problem}" for problem in entry_problems(entry)]
     if errors:
         raise MlflowImportError("the entry made from the run does not fit the logbook schema; nothing was written:\n"
                                 + "\n".join(errors))
@@ -671,62 +654,7 @@ def _slice_key(slice_: dict[str, str]) -> frozenset[tuple[str, str]]:
 
 def _with_results(path: Path, results: list[dict[str, Any]]) -> str:
     """The model file's text with `results` appended to its results list in the list's own style; nothing else changes."""
-    text = path.read_bytes().decode("utf-8")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    pair = next(((k, v) for k, v in root.value if k.value == "results"), None) if isinstance(root, yaml.MappingNode) else None
-    if pair is None or not isinstance(pair[1], yaml.SequenceNode):
-        raise MlflowImportError(f"{path.name} has no results list to add to")
-    key, node = pair
-    if node.flow_style and node.value:  # results: [{...}, {...}]
-        before = text[:node.end_mark.index - 1]
-        kept = before.rstrip()
-        updated = f"{kept}, {', '.join(_flow(r) for r in results)}{before[len(kept):]}{text[node.end_mark.index - 1:]}"
-    elif node.flow_style:  # results: []
-        indent = " " * (key.start_mark.column + 2)
-        items = newline.join(f"{indent}- {_flow(r)}" for r in results)
-        updated = f"{text[:node.start_mark.index].rstrip(' ')}{newline}{items}{text[node.end_mark.index:]}"
-    else:
-        last = node.value[-1]
-        indent = " " * node.start_mark.column
-        if last.flow_style or isinstance(last, yaml.ScalarNode):
-            lines = [f"{indent}- {_flow(r)}" for r in results]
-        else:
-            block = yaml.safe_dump(results, sort_keys=False, allow_unicode=True, default_flow_style=False, width=110)
-            lines = [f"{indent}{line}" for line in block.splitlines()]
-        at = _line_end(text, _content_end(text, last))
-        updated = text[:at] + newline + newline.join(lines) + text[at:]
-    _check_appended(path, text, updated, results)
-    return updated
-
-
-def _flow(result: dict[str, Any]) -> str:
-    return yaml.safe_dump(result, sort_keys=False, allow_unicode=True, default_flow_style=True, width=1_000_000).strip()
-
-
-def _content_end(text: str, node: yaml.Node) -> int:
-    """Where the last character of a node's content is, ignoring the line breaks a block scalar or mapping ends with."""
-    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
-        last = node.value[-1]
-        node = last[1] if isinstance(last, tuple) else last
-    index = node.end_mark.index
-    while index > 0 and text[index - 1] in " \t\r\n":
-        index -= 1
-    return index
-
-
-def _line_end(text: str, index: int) -> int:
-    end = text.find("\n", index)
-    if end == -1:
-        return len(text)
-    return end - 1 if end > 0 and text[end - 1] == "\r" else end
-
-
-def _check_appended(path: Path, before: str, after: str, results: list[dict[str, Any]]) -> None:
-    """The edited text must read as the old data with the results appended, and nothing else."""
-    expected = yaml.safe_load(before)
-    expected["results"] = [*(expected.get("results") or []), *results]
-    if yaml.safe_load(after) != expected:
-        listed = "\n".join(f"  - {_flow(r)}" for r in results)
-        raise MlflowImportError(f"could not append results to {path.name} without changing anything else; "
-                                f"nothing was written. Add them by hand:\n{listed}")
+    try:
+        return results_text(path, results)
+    except ResultsEditError as error:
+        raise MlflowImportError(str(error)) from None
