@@ -358,6 +358,39 @@ def import_mlflow(tracking_uri: str, run_id: str, model_id: str | None, director
         click.echo(f"  not mapped: {line}")
 
 
+@import_.command("fairlearn")
+@click.argument("export", metavar="EXPORT.json", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option("--model", "model_id", required=True, help="The model whose results these are.")
+@click.option("--dataset", "dataset_id", default=None, help="The evaluation dataset [default: the model's only one].")
+@click.option("--attributes", default=None, metavar="A,B", help="The MetricFrame's sensitive features, in order, when the export does not name them.")
+@click.option("--metric", default=None, help="The metric of a single-metric export (a Series).")
+@click.option("--replace", is_flag=True, help="Replace recorded results that differ, instead of keeping them.")
+@click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")
+@_guarded
+def import_fairlearn(export: str, model_id: str, dataset_id: str | None, attributes: str | None, metric: str | None,
+                     replace: bool, directory: str) -> None:
+    """A Fairlearn MetricFrame's by_group (and overall) values, exported as JSON, as the model's results."""
+    from techfile.integrations import UnknownEntity
+    from techfile.integrations.fairlearn_import import FairlearnImportError, import_metric_frame
+
+    names = [a.strip() for a in attributes.split(",") if a.strip()] if attributes else None
+    try:
+        imported = import_metric_frame(directory, export, model_id, dataset_id, names, metric, replace)
+    except UnknownEntity as unknown:
+        raise click.BadParameter(str(unknown), param_hint="--model") from None
+    except FairlearnImportError as err:
+        d = err.diagnostic
+        click.echo(f"{export}:{d.line}:{d.col}: {d.code} error: {d.message}\n    hint: {d.hint}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    for label, lines in (("result added", imported.added), ("result replaced", imported.replaced),
+                         ("already recorded", imported.unchanged), ("conflict, not changed", imported.conflicts),
+                         ("not mapped", imported.unmapped)):
+        for line in lines:
+            click.echo(f"  {label}: {line}")
+    click.echo(f"{len(imported.added)} added, {len(imported.replaced)} replaced, {len(imported.unchanged)} already recorded, "
+               f"{len(imported.conflicts)} conflicts")
+
+
 @import_.command("openlineage")
 @click.argument("events", metavar="EVENTS.jsonl", type=click.Path(exists=True, dir_okay=False, path_type=str))
 @click.option("-C", "--project", "directory", default=".", type=ProjectDir, show_default=True, help="The project folder.")

@@ -56,6 +56,10 @@ __all__ = ["MissingExtra", "MlflowImport", "MlflowImportError", "MlflowRun", "Ru
 
 RUN_TYPES = ("training", "fine-tuning", "evaluation", "validation", "calibration")
 TRAINING_CONTEXTS = frozenset({"train", "training"})
+# mlflow.models.evaluate's default classifier evaluator: its metric names → techfile metric functions
+EVALUATOR_METRICS = {"accuracy_score": "accuracy", "precision_score": "precision", "recall_score": "recall",
+                     "f1_score": "f1", "roc_auc": "auroc"}
+EVALUATOR_COUNTS = frozenset({"true_positives", "false_positives", "true_negatives", "false_negatives", "example_count"})
 
 # Run tags: MLflow's own, and the techfile ones a training script may set.
 TAG_RUN_TYPE = "techfile.run_type"
@@ -362,6 +366,9 @@ def _entry(project: Project, model: Model, run: MlflowRun, entry_id: str,
 
 def _run_type(run: MlflowRun, report: _Report) -> str:
     found = report.tag(run, TAG_RUN_TYPE)
+    if found is None and any(_undoubled(k).rpartition("/")[2] == "example_count" for k in run.metrics):
+        report.mapped.append("run_type ← evaluation (an mlflow.models.evaluate run; no techfile.run_type tag)")
+        return "evaluation"
     if found is None:
         report.mapped.append("run_type ← training (no techfile.run_type tag)")
         return "training"
@@ -562,8 +569,9 @@ def _new_results(model: Model, run: MlflowRun, uses: list[tuple[_DatasetUse, Run
                  report: _Report) -> tuple[list[dict[str, Any]], list[str]]:
     """Results to append to the model (metric ids it declares, slices it declares), and a line for each."""
     metric_ids = {m.id for m in model.metrics}
+    evaluated, facts = _evaluator_metrics(model, run)
     candidates = [(key, value) for key, value in sorted(run.metrics.items())
-                  if key.split("/", 1)[0] in metric_ids and math.isfinite(value)]
+                  if key.split("/", 1)[0] in metric_ids and math.isfinite(value)] + evaluated
     if not candidates:
         report.unmapped.append(f"results: no metric of the run is named after a metric of model {model.id!r} "
                                f"({', '.join(sorted(metric_ids))})")
@@ -597,6 +605,7 @@ def _new_results(model: Model, run: MlflowRun, uses: list[tuple[_DatasetUse, Run
             if slice_:
                 result["slice"] = slice_
             result["dataset"] = dataset
+            result.update(facts.get(key, {}))
             added.append(result)
             lines.append(f"{label}: {value:g}")
         elif math.isclose(existing.value, value, rel_tol=1e-9, abs_tol=1e-12):
@@ -605,6 +614,52 @@ def _new_results(model: Model, run: MlflowRun, uses: list[tuple[_DatasetUse, Run
             report.conflicts.append(f"results {label}: the run has {value!r}, {existing.location.path}:{existing.location.line} "
                                     f"records {existing.value!r}; kept the recorded value")
     return added, lines
+
+
+def _evaluator_metrics(model: Model, run: MlflowRun) -> tuple[list[tuple[str, float]], dict[str, dict[str, Any]]]:
+    """Metrics of `mlflow.models.evaluate` (default classifier evaluator) as `<metric id>/<slice>` names, for the
+    model's metrics whose `function` they compute: `accuracy_score`, `recall_score`, … overall, and per slice when each
+    slice was evaluated with `evaluator_config={"metric_prefix": "<attribute>:<value>/"}`. Specificity, the false
+    positive and negative rates and the selection rate follow from the confusion counts the evaluator logs; n is
+    its `example_count`. Also the n and method of each such result."""
+    prefixed: dict[str, dict[str, float]] = {}
+    for key, value in run.metrics.items():
+        name = _undoubled(key)
+        prefix, _, metric = name.rpartition("/")
+        if metric in EVALUATOR_METRICS or metric in EVALUATOR_COUNTS:
+            prefixed.setdefault(prefix, {})[metric] = value
+    names: list[tuple[str, float]] = []
+    facts: dict[str, dict[str, Any]] = {}
+    for prefix, logged in sorted(prefixed.items()):
+        if "example_count" not in logged:
+            continue
+        values = {EVALUATOR_METRICS[m]: v for m, v in logged.items() if m in EVALUATOR_METRICS}
+        tp, fp, tn, fn = (logged.get(c) for c in ("true_positives", "false_positives", "true_negatives", "false_negatives"))
+        if None not in (tp, fp, tn, fn):
+            for function, numerator, denominator in (("specificity", tn, tn + fp), ("false_positive_rate", fp, fp + tn),
+                                                     ("false_negative_rate", fn, fn + tp),
+                                                     ("selection_rate", tp + fp, tp + fp + tn + fn)):
+                if denominator:
+                    values.setdefault(function, numerator / denominator)
+        for function, value in sorted(values.items()):
+            for metric in model.metrics:
+                if metric.function is None or metric.comparison or metric.decision_threshold is not None:
+                    continue
+                if ("recall" if metric.function == "sensitivity" else metric.function) != function or not math.isfinite(value):
+                    continue
+                synthetic = f"{metric.id}/{prefix}" if prefix else metric.id
+                names.append((synthetic, value))
+                facts[synthetic] = {"n": int(logged["example_count"]),
+                                    "method": f"MLflow evaluate (default classifier evaluator), run {run.run_id}"}
+    return names, facts
+
+
+def _undoubled(key: str) -> str:
+    """MLflow 3 logs a prefixed evaluator metric as `<prefix><name>/<prefix><name>`: the name once."""
+    half, rest = len(key) // 2, len(key) % 2
+    if rest == 1 and key[half] == "/" and key[:half] == key[half + 1:]:
+        return key[:half]
+    return key
 
 
 def _slice(text: str, model: Model) -> tuple[dict[str, str], str | None]:
