@@ -647,6 +647,7 @@ class MetricResult:
     method: str | None = None
     predictions_sha256: str | None = None
     logbook: str | None = None
+    inconclusive_accepted: str | None = None
     location: Location = Location("")
 
 

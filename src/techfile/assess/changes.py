@@ -131,9 +131,11 @@ def _compare_models(old: Project, new: Project, summary: ChangeSummary) -> None:
                 if prior and any(getattr(prior, k) != getattr(metric, k) for k in limits):
                     summary.thresholds.append(f"{model.id}: {metric.id} thresholds changed")
         for verdict in judge_results(model):
-            if verdict.passed is False:
-                summary.flags.append(Flag(f"model {model.id!r}: {verdict.metric.id} for {verdict.slice_label} is below its "
-                                          f"declared threshold ({verdict.result.value:g} < {verdict.threshold:g})", "Art. 15(1), Art. 3(23)"))
+            if verdict.passed is False and verdict.limit is not None:
+                side = verdict.limit.missed_side(verdict.result.value)
+                summary.flags.append(Flag(f"model {model.id!r}: {verdict.metric.id} for {verdict.slice_label} is {side} its "
+                                          f"declared threshold ({verdict.result.value:g} {'<' if side == 'below' else '>'} "
+                                          f"{verdict.threshold:g})", "Art. 15(1), Art. 3(23)"))
 
 
 def _dataset_versions(project: Project, dataset_ids: list[str]) -> list[tuple[str, str, str | None]]:

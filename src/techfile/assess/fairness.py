@@ -30,7 +30,7 @@ def verdict_diagnostic(model: Model, verdict: ResultVerdict) -> Diagnostic | Non
     if verdict.status == FAIL:
         return finding("TF801", where.path, where.line, where.col, _failed(model, verdict),
                        "Improve the model for this group, or record why the threshold changed (and who approved it) before lowering it.")
-    if verdict.status == INCONCLUSIVE:
+    if verdict.status == INCONCLUSIVE and not verdict.accepted:
         lower_bound = verdict.metric.gate == LOWER_BOUND
         return finding("TF806" if lower_bound else "TF805", where.path, where.line, where.col, _inconclusive(model, verdict),
                        "Evaluate on more data for this slice (a larger n narrows the CI)"

@@ -6,7 +6,8 @@ The one place where a result's verdict is decided — pass, fail or inconclusive
 - A threshold is a `Limit`: a minimum, a maximum or a range (`between`, both ends included). A plain number
   is a minimum, or a maximum for a metric with `higher_is_better: false` (the meaning it always had).
 - Gate `point` (the default): the value decides pass or fail; a passing value whose CI spans the threshold,
-  or whose n is below the metric's `min_n` (or unknown while `min_n` is set), is inconclusive.
+  or whose n is below the metric's `min_n` (or unknown while `min_n` is set), is inconclusive. A result may accept
+  that (`inconclusive_accepted`, with the reason): it stays inconclusive, and `check` does not warn about it.
 - Gate `lower_bound`: the CI's conservative side must meet the threshold, so a passing value without a CI,
   with a CI that spans the threshold or with too small an n is inconclusive, and that blocks the gate.
 - A reference-group metric (`comparison: difference | ratio`) compares each slice with `reference_group`;
@@ -88,6 +89,28 @@ def limit_of(spec: float | dict[str, Any] | None, higher_is_better: bool = True)
     return Limit(low=float(spec)) if higher_is_better else Limit(high=float(spec))
 
 
+def threshold_text(spec: float | dict[str, Any] | None) -> str | None:
+    """A threshold as written, for a table: `0.9` for a plain number, `≥ 0.9`, `≤ 0.1` or `[0.8, 1.25]` for the rest."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        return f"{spec:g}"
+    limit = limit_of(spec)
+    return str(limit) if limit is not None else None
+
+
+def acceptance_text(metric: Metric) -> str:
+    """The metric's acceptance rule in one line: thresholds overall / subgroup / intersection, and what qualifies them."""
+    text = " / ".join(threshold_text(t) or "—" for t in (metric.threshold, metric.subgroup_threshold, metric.intersection_threshold))
+    if metric.comparison:
+        text += f"; {metric.comparison} to {slice_label(metric.reference_group)}"
+    if metric.min_n is not None:
+        text += f"; min n {metric.min_n}"
+    if metric.gate == LOWER_BOUND:
+        text += "; gate: CI lower bound"
+    return text
+
+
 def scope_of(result: MetricResult) -> str:
     return "overall" if not result.slice else "subgroup" if len(result.slice) == 1 else "intersection"
 
@@ -133,6 +156,11 @@ class ResultVerdict:
     @property
     def inconclusive(self) -> bool:
         return self.status == INCONCLUSIVE
+
+    @property
+    def accepted(self) -> bool:
+        """An inconclusive result whose uncertainty the sources accept, with a reason (point gate only)."""
+        return self.inconclusive and self.metric.gate != LOWER_BOUND and bool(self.result.inconclusive_accepted)
 
     @property
     def blocking(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from techfile.assess.metrics import judge_results
+from techfile.assess.metrics import acceptance_text, judge_results
 from techfile.documents.base import BuildInfo, Document, present_or_missing
 from techfile.documents.charts import model_charts
 from techfile.documents.common import compose_document, document_gaps, document_id, entity_sources, link
@@ -29,6 +29,9 @@ def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: M
         "training_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.training_data if d in datasets],
         "evaluation_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.evaluation_data if d in datasets],
         "verdicts": judge_results(model),
+        "acceptance": {m.id: acceptance_text(m) for m in model.metrics},
+        "method_numbers": {method: number for number, method in
+                           enumerate(dict.fromkeys(r.method for r in model.results if r.method), start=1)},
         "charts": model_charts(model),
         "subgroups": model.factors.subgroups,
         "logbook": [e for e in project.logbook if e.model == model.id],

@@ -34,7 +34,7 @@ from typing import Any
 
 from techfile import __version__
 from techfile.assess.classification import classify
-from techfile.assess.metrics import ResultVerdict, judge_results
+from techfile.assess.metrics import INCONCLUSIVE, PASS, ResultVerdict, judge_results, slice_label, threshold_text
 from techfile.integrations import MissingExtra
 from techfile.project import Dataset, MetricResult, Model, Project, Prose, Provider, System
 
@@ -249,13 +249,17 @@ def _fairness_assessment(verdict: ResultVerdict) -> dict[str, Any]:
     if any(details):
         measured += f" ({', '.join(d for d in details if d)})"
     assessment: dict[str, Any] = {"groupAtRisk": verdict.slice_label}
-    if verdict.passed is None:
+    limit = verdict.limit
+    if verdict.status is None or limit is None:
         assessment["benefits"] = f"{measured}; no {verdict.scope} threshold applies."
-    elif verdict.passed:
-        assessment["benefits"] = f"{measured}, meeting its {verdict.scope} threshold {_number(verdict.threshold)}."
+    elif verdict.status == PASS:
+        assessment["benefits"] = f"{measured}, meeting its {verdict.scope} {limit.noun} {limit.bare}."
+    elif verdict.status == INCONCLUSIVE:
+        assessment["harms"] = (f"{measured}: inconclusive; it meets its {verdict.scope} {limit.noun} {limit.bare}, "
+                               f"but {verdict.reason}.")
     else:
-        side = "below" if verdict.metric.higher_is_better else "above"
-        assessment["harms"] = f"{measured}, {side} its {verdict.scope} threshold {_number(verdict.threshold)}."
+        assessment["harms"] = (f"{measured}, {limit.missed_side(result.value)} its {verdict.scope} {limit.noun} "
+                               f"{limit.bare}.")
     return assessment
 
 
@@ -279,10 +283,15 @@ def _metric_facts(model: Model) -> list[tuple[str, object]]:
             (f"metric:{metric.id}:name", metric.name),
             (f"metric:{metric.id}:higher-is-better", metric.higher_is_better),
             (f"metric:{metric.id}:decision-threshold", metric.decision_threshold),
-            (f"metric:{metric.id}:threshold", metric.threshold),
-            (f"metric:{metric.id}:subgroup-threshold", metric.subgroup_threshold),
-            (f"metric:{metric.id}:intersection-threshold", metric.intersection_threshold),
+            (f"metric:{metric.id}:threshold", threshold_text(metric.threshold)),
+            (f"metric:{metric.id}:subgroup-threshold", threshold_text(metric.subgroup_threshold)),
+            (f"metric:{metric.id}:intersection-threshold", threshold_text(metric.intersection_threshold)),
         ]
+        if metric.comparison:
+            facts.append((f"metric:{metric.id}:{metric.comparison}-to", slice_label(metric.reference_group)))
+        if metric.min_n is not None:
+            facts.append((f"metric:{metric.id}:min-n", metric.min_n))
+        facts.append((f"metric:{metric.id}:gate", metric.gate))
     return facts
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from techfile.assess.datasheets import datasheet_answers
-from techfile.assess.metrics import ResultVerdict, judge_results
+from techfile.assess.metrics import ResultVerdict, acceptance_text, judge_results
 from techfile.documents.markdown import cell, inline, prose
 from techfile.integrations import MissingExtra, UnknownEntity
 from techfile.project import Dataset, MetricResult, Model, Project, Prose
@@ -372,8 +372,7 @@ def _model_details(model: Model) -> str:
 
 def _metrics_table(model: Model) -> str:
     rows = [[m.name, m.id, m.description, "higher" if m.higher_is_better else "lower", m.decision_threshold,
-             " / ".join(str(cell(t)) for t in (m.threshold, m.subgroup_threshold, m.intersection_threshold)), m.rationale]
-            for m in model.metrics]
+             acceptance_text(m), m.rationale] for m in model.metrics]
     return _table(["Metric", "Id", "Description", "Better", "Decision threshold",
                    "Acceptance threshold (overall / subgroup / intersection)", "Rationale"], rows)
 
@@ -394,12 +393,16 @@ def _quantitative_analyses(model: Model, datasets: dict[str, Dataset]) -> list[s
     verdicts = judge_results(model)
     if not verdicts:
         return []
-    judged = [v for v in verdicts if v.passed is not None]
-    failed = [v for v in judged if not v.passed]
-    summary = (f"{len(judged) - len(failed)} of {len(judged)} results with an acceptance threshold meet it"
-               + (f"; failing: {', '.join(f'{v.metric.id} ({v.slice_label})' for v in failed)}." if failed else "."))
+    judged = [v for v in verdicts if v.status is not None]
+    failed = [v for v in judged if v.status == "fail"]
+    inconclusive = [v for v in judged if v.inconclusive]
+    summary = (f"{len(judged) - len(failed) - len(inconclusive)} of {len(judged)} results with an acceptance threshold meet it"
+               + (f"; failing: {', '.join(f'{v.metric.id} ({v.slice_label})' for v in failed)}" if failed else "")
+               + (f"; inconclusive: {', '.join(f'{v.metric.id} ({v.slice_label})' for v in inconclusive)}" if inconclusive else "")
+               + ".")
     rows = [[v.metric.name, _dataset_name(v, datasets), v.slice_label, v.scope, v.result.value,
-             "–".join(f"{b:g}" for b in v.result.ci) or None, v.result.n, v.threshold, v.outcome] for v in verdicts]
+             "–".join(f"{b:g}" for b in v.result.ci) or None, v.result.n, str(v.limit) if v.limit else None,
+             v.outcome + (f" ({v.reason})" if v.reason else "")] for v in verdicts]
     return [str(inline(summary)), _table(["Metric", "Dataset", "Slice", "Scope", "Value", "CI", "n", "Threshold", "Result"], rows)]
 
 
