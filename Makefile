@@ -36,6 +36,7 @@ test: $(DEV) system-deps
 bench: $(DEV)
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_evaluate.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache sample_project/build

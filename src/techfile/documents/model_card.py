@@ -30,6 +30,10 @@ def _model_card(project: Project, build: BuildInfo, renderer: Renderer, model: M
         "evaluation_data": [link(document_id(project, "datasheet", d), datasets[d].name) for d in model.evaluation_data if d in datasets],
         "verdicts": judge_results(model),
         "acceptance": {m.id: acceptance_text(m) for m in model.metrics},
+        "inconclusive_notes": [f"{v.metric.name}, {v.slice_label}: {v.reason}"
+                               + (f"; accepted: {v.result.inconclusive_accepted}" if v.accepted else "")
+                               for v in judge_results(model) if v.inconclusive],
+        "result_labels": [v.outcome + (" (accepted)" if v.accepted else "") for v in judge_results(model)],
         "method_numbers": {method: number for number, method in
                            enumerate(dict.fromkeys(r.method for r in model.results if r.method), start=1)},
         "charts": model_charts(model),
