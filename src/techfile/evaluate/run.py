@@ -38,8 +38,9 @@ from techfile.sources.writer import source_yaml
 CLOSE = {"rel_tol": 1e-9, "abs_tol": 1e-12}
 PARALLEL_ROWS = 200_000  # below this, starting worker processes costs more than it saves
 MAX_JOBS = 8
-# Findings about the results themselves: an evaluation is how they get fixed, so they do not block it.
-RESULT_FINDINGS = frozenset({"TF801", "TF802", "TF805", "TF806", "TF810"})
+# Findings about the results themselves (including a CI that excludes its value, TF930): an evaluation is how they
+# get fixed, so they do not block it.
+RESULT_FINDINGS = frozenset({"TF801", "TF802", "TF805", "TF806", "TF810", "TF930"})
 
 
 class EvaluationError(Exception):
@@ -439,9 +440,10 @@ def _judged(root: Path, model: Model, actions: list[tuple[dict[str, Any], str, s
     for result, action, note in actions:
         key = (result["metric"], slice_key(result.get("slice", {})), result["dataset"])
         where = located.get(key, Location(model.location.path)) if written or action in ("unchanged", "conflict") else Location("")
-        metric_result = MetricResult(result["metric"], result["value"], list(result.get("ci", [])), dict(result.get("slice", {})),
-                                     result["dataset"], result["n"], result["method"], result["predictions_sha256"],
-                                     result["logbook"], where)
+        metric_result = MetricResult(result["metric"], result["value"], ci=list(result.get("ci", [])),
+                                     slice=dict(result.get("slice", {})), dataset=result["dataset"], n=result["n"],
+                                     method=result["method"], predictions_sha256=result["predictions_sha256"],
+                                     logbook=result["logbook"], location=where)
         interval = cis.get((result["metric"], key[1]))
         if not note and interval is not None and interval.note:
             note = f"no CI: {interval.note}"
