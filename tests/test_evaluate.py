@@ -362,3 +362,14 @@ def test_without_the_extra_evaluate_names_it_and_exits_2(project: Path, package:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "pip install 'techfile[evaluate]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_worker_processes_give_the_same_results(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import techfile.evaluate.run as run
+
+    path = write_predictions(project)
+    alone = evaluate_model(project, MODEL, path, write=False, jobs=1)
+    monkeypatch.setattr(run, "PARALLEL_ROWS", 0)  # share even this small file among two processes
+    shared = evaluate_model(project, MODEL, path, write=False, jobs=2)
+    assert [(r.verdict.result.value, r.verdict.result.ci) for r in alone.results] == \
+           [(r.verdict.result.value, r.verdict.result.ci) for r in shared.results]

@@ -450,9 +450,11 @@ def logbook_append(entry: str, directory: str) -> None:
 @click.option("--performed-by", default=None, help="Who ran the evaluation [default: git user.name].")
 @click.option("--code-version", default=None, metavar="REPOSITORY@COMMIT",
               help="The code version to record when the project is not in git.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Processes for large files [default: CPU count].")
 @_guarded
 def evaluate(model_id: str, predictions_file: str, dataset_id: str | None, directory: str, replace_conflicts: bool, table: bool,
-             output_format: str, no_write: bool, keep_predictions: bool, performed_by: str | None, code_version: str | None) -> None:
+             output_format: str, no_write: bool, keep_predictions: bool, performed_by: str | None, code_version: str | None,
+             jobs: int | None) -> None:
     """Compute MODEL's metrics per slice from a predictions file, write them with provenance, and gate on them."""
     from techfile.diagnostics import Severity
     from techfile.integrations import UnknownEntity
@@ -462,7 +464,7 @@ def evaluate(model_id: str, predictions_file: str, dataset_id: str | None, direc
 
         evaluation = evaluate_model(directory, model_id, predictions_file, dataset_id, replace_conflicts=replace_conflicts,
                                     write=not no_write, keep_predictions=keep_predictions, performed_by=performed_by,
-                                    code_version=code_version)
+                                    code_version=code_version, jobs=jobs)
     except UnknownEntity as unknown:
         raise click.BadParameter(str(unknown), param_hint="MODEL") from None
     except EvaluationError as err:

@@ -36,12 +36,7 @@ class Strata:
 
     def decode(self, cells: Any) -> dict[str, Any]:
         """Attribute → value index of each cell in `cells`."""
-        decoded = {}
-        rest = cells.copy()
-        for attribute, radix in zip(reversed(self.attributes), reversed(self.radices), strict=True):
-            decoded[attribute] = rest % radix
-            rest = rest // radix
-        return decoded
+        return _decode(cells, self.attributes, self.radices)
 
     def members(self, slice_: dict[str, str]) -> Any:
         """Boolean mask over all cells: the cells inside `slice_`."""
@@ -114,7 +109,17 @@ class _Features:
     values: dict[str, list[str]]
 
     def decode(self, cells: Any) -> dict[str, Any]:
-        return Strata(None, self.radices, self.attributes, self.values).decode(cells)
+        return _decode(cells, self.attributes, self.radices)
+
+
+def _decode(cells: Any, attributes: list[str], radices: list[int]) -> dict[str, Any]:
+    """Attribute → value index of each stratum number in `cells` (mixed radix, the first attribute most significant)."""
+    decoded = {}
+    rest = cells.copy()
+    for attribute, radix in zip(reversed(attributes), reversed(radices), strict=True):
+        decoded[attribute] = rest % radix
+        rest = rest // radix
+    return decoded
 
 
 def _input_of(spec: MetricSpec) -> object:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from techfile.diagnostics import Diagnostic, finding
-from techfile.project import EvaluationSettings, Location, Model
+from techfile.project import EvaluationSettings, Model
 
 OTHER = "\x00other"  # an attribute value that is not declared
 
@@ -234,7 +234,3 @@ def _codes(column: Any, declared: list[str]) -> Any:
     codes, values = _factorized(column)
     lookup = np.array([declared.index(v) if v in declared else len(declared) for v in values], dtype=np.int64)
     return lookup[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-
-
-def location_text(location: Location) -> str:
-    return f"{location.path}:{location.line}"

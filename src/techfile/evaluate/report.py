@@ -75,7 +75,8 @@ def report_table(evaluation: Evaluation) -> str:
         table.add_row(verdict.metric.id, verdict.slice_label, str(verdict.result.n), _number(verdict.result.value), _ci(result),
                       str(verdict.limit) if verdict.limit else "—", verdict.metric.gate,
                       f"[{styles[outcome]}]{outcome}[/]" if outcome in styles else outcome,
-                      f"{result.action}" + (f" ({_where(result)})" if result.action != "not written" else ""))
+                      result.action + (f", line {result.verdict.result.location.line}"
+                                       if result.action != "not written" and result.verdict.result.location.line else ""))
     console = Console(width=160, record=True, force_terminal=False, color_system=None)
     with console.capture() as captured:
         console.print(table)
