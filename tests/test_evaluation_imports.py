@@ -102,8 +102,10 @@ def test_fairlearn_default_json_with_attributes_named_on_the_command_line(tmp_pa
     assert result.exit_code == 1 and "TF817 error: no value of the export maps to a result" in result.output
 
 
-def test_an_mlflow_evaluate_run_imports_to_the_results_of_evaluate(tmp_path: Path, evaluated: tuple) -> None:
+def test_an_mlflow_evaluate_run_imports_to_the_results_of_evaluate(tmp_path: Path, evaluated: tuple,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     mlflow = pytest.importorskip("mlflow")
+    monkeypatch.chdir(tmp_path)  # the store keeps its artifacts in ./mlruns
     frame, expected = evaluated
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
