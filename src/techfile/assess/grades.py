@@ -8,6 +8,7 @@ stands apart, always with its justification or the rule that excludes the item.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -148,7 +149,7 @@ def assess(project: Project, as_of: str | None = None) -> Assessment:
 def _assess(project: Project, date: str) -> Assessment:
     assert project.settings is not None
     states = evidence_states(project, date)
-    grader = _Grader(project, states)
+    grader = _Grader(project, states, date)
     return Assessment(date, tuple(grader.framework(f) for f in project_frameworks(project)), states)
 
 
@@ -195,9 +196,9 @@ def _lowest(grades: list[str]) -> str:
 class _Grader:
     """Grades the items of one project; holds the lookups every framework needs."""
 
-    def __init__(self, project: Project, states: dict[str, EvidenceState]) -> None:
+    def __init__(self, project: Project, states: dict[str, EvidenceState], date: str) -> None:
         assert project.settings is not None and project.system is not None
-        self.project, self.states = project, states
+        self.project, self.states, self.date = project, states, date
         self.conditions = _conditions(project)
         self.role_exclusions: dict[str, str] | None = None  # EU AI Act items that bind none of the project's roles
         self.high_risk = self.conditions["high_risk"]
@@ -311,7 +312,8 @@ class _Grader:
             rules = obligation_rules()
             requirements = [i.id for i in builtin_framework("eu-ai-act").items if i.kind == "requirement"]
             excluded = dict(role_exclusions(self.project))
-            for item_id, found in applicabilities(self.project, requirements).items():
+            as_of = dt.date.fromisoformat(self.date)
+            for item_id, found in applicabilities(self.project, requirements, as_of).items():
                 if found.status == "does not apply" and rules.rule_for(item_id) is not None:
                     excluded.setdefault(item_id, found.reason)
             self.role_exclusions = excluded
