@@ -46,7 +46,7 @@ class RevisionError(Exception):
 def resolve_commit(root: Path, revision: str) -> str:
     """The full hash of the commit `revision` names, read by git as a revision only, never as an option
     (`git rev-parse --verify --end-of-options REV^{commit}`). Raises RevisionError."""
-    shown = revision if len(revision) <= 80 else revision[:76] + "…"
+    shown = revision if len(revision) <= 200 else revision[:196] + "…"
     if not revision or revision.startswith("-") or "\0" in revision or any(c in revision for c in "\n\r"):
         raise RevisionError(f"{shown!r} is not a revision: give a commit, tag or branch name such as HEAD~1 or v1.0")
     if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
