@@ -46,6 +46,11 @@ def test_manifest_lists_sources_evidence_and_outputs_and_nothing_else(tmp_path: 
         stream.truncate(1 << 30)  # 1 GiB, sparse: a data file that is no source
     (project / "README.md").write_text("Notes for the team.\n", encoding="utf-8")
     run_cli("schema", str(project))  # the editors' schemas: written into the project, never read by the build
+    record = project / "evidence" / "ev-ai-policy.yaml"
+    policy_file = next(line for line in record.read_text(encoding="utf-8").splitlines() if line.startswith("file: "))
+    signature = Path(policy_file.removeprefix("file: ") + ".p7s")
+    (project / signature).write_bytes(b"a detached signature of the policy")
+    record.write_text(record.read_text(encoding="utf-8") + f"signature: {signature.as_posix()}\n", encoding="utf-8")
 
     record = tmp_path / "opened.txt"
     done = subprocess.run([sys.executable, "-c", WATCHER, "raw-images.bin", str(record), "build", str(project),
@@ -57,7 +62,7 @@ def test_manifest_lists_sources_evidence_and_outputs_and_nothing_else(tmp_path: 
     sources = {e["path"] for e in manifest["sources"]}
     evidence = {e["path"] for e in manifest["evidence"]}
     loaded = load_project(project)
-    evidence_files = {item.file for item in loaded.project.evidence if item.file}
+    evidence_files = {item.file for item in loaded.project.evidence if item.file} | {signature.as_posix()}
     assert evidence == evidence_files
     assert sources == set(loaded.source_files) | (set(loaded.referenced_files) - evidence_files) | {
         "templates/logbook/logbook.md.j2"}

@@ -25,7 +25,7 @@ from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
-from techfile.publish.manifest import assessment_record, source_and_evidence_paths, write_manifest
+from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
 from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import SiteError, build_site
@@ -161,7 +161,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             say(f"building the site ({len(documents)} pages)")
             _publish_site(project, documents, staging, info)
         sources, evidence = source_and_evidence_paths(project.root, loaded.source_files, loaded.referenced_files,
-                                                      [item.file for item in project.evidence if item.file])
+                                                      evidence_files(project))
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
                        pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed)
     result.seconds = time.perf_counter() - started

@@ -224,7 +224,8 @@ def index_markdown(project: Project, manifest: dict[str, Any], documents: list[D
     lines += [f"| {cell(d.id)} | {cell(d.title)} | pdf/{cell(d.id)}.pdf |" for d in documents]
     lines += ["", "## Evidence", "", "| Evidence | Title | Type | Collected | sha256 | File |", "|---|---|---|---|---|---|"]
     for item in project.evidence:
-        where = f"evidence/{project_path(project.root, item.file)}" if item.file else item.url
+        inside = project_path(project.root, item.file) if item.file else None
+        where = f"evidence/{inside}" if inside else f"{item.file} (missing: not in the bundle)" if item.file else item.url
         lines.append(f"| {cell(item.id)} | {cell(item.title)} | {cell(item.type)} | {cell(item.collected)} "
                      f"| {cell(item.sha256)} | {cell(where)} |")
     lines += ["", "## Checking this bundle", "",

@@ -17,6 +17,7 @@ from techfile.validation.files import resolve_inside, sha256_of
 
 if TYPE_CHECKING:
     from techfile.assess.grades import Assessment
+    from techfile.project import Project
 
 MANIFEST_VERSION = 2
 SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".techfile"}
@@ -59,6 +60,11 @@ def template_files(root: Path) -> list[str]:
         if inside is not None:
             found.append(inside)
     return found
+
+
+def evidence_files(project: Project) -> list[str]:
+    """The files the evidence records name: each record's file and, where it has one, its signature file."""
+    return [path for item in project.evidence for path in (item.file, item.signature) if path]
 
 
 def source_and_evidence_paths(root: Path, source_files: Iterable[str], referenced: Iterable[str],
