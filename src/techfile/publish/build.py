@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from techfile.publish.manifest import assessment_record, evidence_files, source_
 from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import SiteError, build_site
+from techfile.source_date import SourceDateError, source_date_epoch
 from techfile.sources.git import git_history, git_state
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 from techfile.validation.files import sha256_of
 
 PDF_TIMEOUT_SECONDS = 180
-LATEST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z, the last second a date can show
 Progress = Callable[[str], None]
 
 
@@ -75,8 +74,12 @@ def build_info(project: Project, out: Path) -> BuildInfo:
     """The build's date and commit: SOURCE_DATE_EPOCH, else the last commit touching the sources, else techfile.yaml's date."""
     assert project.settings is not None
     state = git_state(project.root, _own_paths(project.root, out))
-    if os.environ.get("SOURCE_DATE_EPOCH"):
-        epoch = source_date_epoch(os.environ["SOURCE_DATE_EPOCH"])
+    try:
+        from_environment = source_date_epoch()
+    except SourceDateError as err:
+        raise BuildFailure(str(err)) from None
+    if from_environment is not None:
+        epoch = from_environment
     elif state.last_change_epoch is not None:
         epoch = state.last_change_epoch
     else:
@@ -95,16 +98,6 @@ def _own_paths(root: Path, out: Path) -> tuple[str, ...]:
         return ()
     prefix = "" if parent == root else parent.relative_to(root).as_posix() + "/"
     return (prefix + out.name, *(prefix + pattern for pattern in sibling_names(out)))
-
-
-def source_date_epoch(value: str) -> int:
-    """SOURCE_DATE_EPOCH as seconds since 1970; a value that is not such a number stops the build (as the
-    reproducible-builds specification asks) instead of being ignored."""
-    if not re.fullmatch(r"[0-9]{1,12}", value) or int(value) > LATEST_EPOCH:
-        shown = value if len(value) <= 24 else value[:20] + "…"
-        raise BuildFailure(f"SOURCE_DATE_EPOCH={shown!r} is not a time: give whole seconds since 1970-01-01 UTC, "
-                           f"at most {LATEST_EPOCH}, or unset it")
-    return int(value)
 
 
 def build(path: str | Path, out: str | Path | None = None, only: set[str] | None = None, site: bool = True,
