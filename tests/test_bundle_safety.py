@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import struct
 import warnings
@@ -23,12 +24,13 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
 from techfile.publish.bundle import BundleResult, UnsafeName, make_bundle
-from techfile.publish.signature import load_signer
+from techfile.publish.signing import load_signing_key
 from techfile.publish.verify import MAX_JSON_DEPTH, verify_bundle
 
 from conftest import run_cli
 
 PASSWORD = "correct horse battery staple"
+PASSWORD_ENV = "TECHFILE_TEST_SENDER_PASSWORD"
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def signed(project: Path, sender_p12: Path, tmp_path_factory: pytest.TempPathFactory) -> BundleResult:
-    signer = load_signer(sender_p12, password=PASSWORD.encode())
+    os.environ[PASSWORD_ENV] = PASSWORD
+    signer = load_signing_key(sender_p12, password_env=PASSWORD_ENV)
     return make_bundle(project, tmp_path_factory.mktemp("zips") / "signed.zip", signer=signer)
 
 
@@ -238,7 +241,8 @@ def test_a_forged_bundle_signed_with_another_key_fails(signed: BundleResult, key
                           + other.certificate.public_bytes(serialization.Encoding.PEM))
     from techfile.publish.signature import sign
 
-    by_other = resigned(forged, tmp_path / "by-other.zip", sign(load_signer(other_pem), sums, dt.datetime(2026, 5, 1, tzinfo=dt.UTC)))
+    signature = sign(load_signing_key(other_pem), sums, dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    by_other = resigned(forged, tmp_path / "by-other.zip", signature)
     assert problems(by_other) == []  # intact, by whoever signed it: only the expected certificate says who that must be
     assert problems(by_other, expect_certificate=keys["sender"].cert_path) == [
         "SHA256SUMS.p7s: signed by another certificate (O=Test Provider,CN=other), "
@@ -435,7 +439,7 @@ def test_signed_bundles_are_deterministic_and_the_digest_is_printed(project: Pat
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     digest = hashlib.sha256(entries(tmp_path / "one.zip")["SHA256SUMS"]).hexdigest()
     assert f"SHA256SUMS sha256: {digest}\n" in first.output
-    assert "signed SHA256SUMS as O=Test Provider,CN=sender" in first.output
+    assert "signed SHA256SUMS as sender (one.zip holds SHA256SUMS.p7s)" in first.output
     ok = run_cli("verify", str(tmp_path / "one.zip"), "--expect-sums", digest.upper())
     assert ok.exit_code == 0 and f"SHA256SUMS sha256: {digest}" in ok.output
     assert run_cli("verify", str(tmp_path / "one.zip"), "--expect-sums", "0" * 64).exit_code == 1
@@ -452,23 +456,26 @@ def test_a_pem_key_with_its_certificate_and_a_password_from_a_named_variable(
     args = ["bundle", str(project), "--out", target, "--sign", str(key), "--sign-cert", str(sender.cert_path)]
     monkeypatch.delenv("TECHFILE_SIGN_PASSWORD", raising=False)
     missing = run_cli(*args)
-    assert missing.exit_code == 2 and "the private key is encrypted and no password was given" in missing.output
-    unset = run_cli(*args, "--password-env", "RELEASE_KEY_PASSWORD")
-    assert unset.exit_code == 2 and "the environment variable RELEASE_KEY_PASSWORD is not set" in unset.output
+    assert missing.exit_code == 2 and "TF872" in missing.output
+    assert "the private key is encrypted and TECHFILE_SIGN_PASSWORD is not set" in missing.output
+    named = [*args, "--sign-password-env", "RELEASE_KEY_PASSWORD"]
+    monkeypatch.delenv("RELEASE_KEY_PASSWORD", raising=False)
+    assert "the private key is encrypted and RELEASE_KEY_PASSWORD is not set" in run_cli(*named).output
     monkeypatch.setenv("RELEASE_KEY_PASSWORD", "wrong")
-    assert "wrong password" in run_cli(*args, "--password-env", "RELEASE_KEY_PASSWORD").output
+    wrong = run_cli(*named)
+    assert wrong.exit_code == 2 and "the password in RELEASE_KEY_PASSWORD does not open the private key" in wrong.output
     monkeypatch.setenv("RELEASE_KEY_PASSWORD", "pem secret")
-    made = run_cli(*args, "--password-env", "RELEASE_KEY_PASSWORD")
+    made = run_cli(*named)
     assert made.exit_code == 0, made.output
     checked = run_cli("verify", target, "--expect-cert", str(sender.cert_path))
     assert checked.exit_code == 0 and "signed by: O=Test Provider,CN=sender" in checked.output
     other = run_cli("verify", target, "--expect-cert", str(keys["other"].cert_path))
     assert other.exit_code == 1 and "signed by another certificate" in other.output
-    key_without_cert = run_cli("bundle", str(project), "--out", target, "--sign", str(key), "--password-env",
+    key_without_cert = run_cli("bundle", str(project), "--out", target, "--sign", str(key), "--sign-password-env",
                                "RELEASE_KEY_PASSWORD")
-    assert key_without_cert.exit_code == 2 and "holds no certificate; give it with --sign-cert" in key_without_cert.output
-    wrong_cert = run_cli(*args[:-1], str(keys["other"].cert_path), "--password-env", "RELEASE_KEY_PASSWORD")
-    assert wrong_cert.exit_code == 2 and "no certificate given matches the private key" in wrong_cert.output
+    assert key_without_cert.exit_code == 2 and "no certificate found for the private key" in key_without_cert.output
+    wrong_cert = run_cli(*args[:-1], str(keys["other"].cert_path), "--sign-password-env", "RELEASE_KEY_PASSWORD")
+    assert wrong_cert.exit_code == 2 and "the certificate does not belong to the private key" in wrong_cert.output
 
 
 def test_the_password_is_never_a_command_line_argument(project: Path, sender_p12: Path) -> None:

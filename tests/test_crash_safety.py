@@ -179,7 +179,7 @@ def staging_of(out: Path) -> Path:
 PHASES = {
     # what the dead build's staging folder shows: proof that the kill came at the intended point
     "rendering": lambda s: (s / "markdown").is_dir() and not (s / "site").exists() and not (s / "pdf").exists(),
-    "site": lambda s: (s / "site").is_dir() and not (s / "pdf").exists(),
+    "site": lambda s: (s / "site").is_dir() and not (s / "manifest.json").exists(),
     "manifest": lambda s: len(list((s / "pdf").glob("*.pdf"))) == 3 and not (s / "manifest.json").exists(),
     "swap": lambda s: (s / "manifest.json").is_file(),
 }

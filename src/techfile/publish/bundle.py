@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from techfile.documents.base import Document
     from techfile.project import Project
-    from techfile.publish.signature import Signer
+    from techfile.publish.signing import SigningKey
 
 SUMS_NAME = "SHA256SUMS"
 SIGNATURE_NAME = "SHA256SUMS.p7s"
@@ -131,9 +131,9 @@ def check_names(names: Iterable[str]) -> None:
 
 
 def make_bundle(project_dir: str | Path, zip_path: str | Path, build_dir: str | Path | None = None,
-                signer: Signer | None = None) -> BundleResult:
+                signer: SigningKey | None = None) -> BundleResult:
     """Build the project's PDFs (into `build_dir`, else a temporary folder) and write the submission zip atomically;
-    with `signer`, add SHA256SUMS.p7s, a detached CMS signature of SHA256SUMS.
+    with `signer` (from `signing.load_signing_key`), add SHA256SUMS.p7s, a detached CMS signature of SHA256SUMS.
 
     Raises BuildFindings / BuildFailure from the build, BundleError for everything about the bundle itself."""
     from techfile.publish.build import build
@@ -144,7 +144,7 @@ def make_bundle(project_dir: str | Path, zip_path: str | Path, build_dir: str | 
         raise BundleError(f"{target.as_posix()} is a folder; give the path of the .zip file to write")
     with tempfile.TemporaryDirectory(prefix="techfile-bundle-") as scratch:
         out = Path(build_dir) if build_dir is not None else Path(scratch) / "build"
-        result = build(root, out, site=False, pdf=True)
+        result = build(root, out, site=False, pdf=True, docx=False, xlsx=False)  # the bundle holds the PDFs
         project = _load_built_project(root)
         manifest_bytes = (result.out / MANIFEST_NAME).read_bytes()
         manifest = json.loads(manifest_bytes)

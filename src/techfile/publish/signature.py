@@ -1,19 +1,22 @@
 """A detached CMS (PKCS#7) signature over a bundle's SHA256SUMS, made and checked with pyHanko's CMS tools.
 
-Signing needs the sender's key: a PKCS#12 file (key and certificate) or a PEM file with the private key (and the
-certificate in the same file or in another). Checking needs the certificate the recipient expects: the signature
-must be by that certificate's key, over exactly these SHA256SUMS. The certificate is pinned, not validated against
-a chain of trust: the recipient gets it from the sender out of band."""
+Signing needs the sender's key, read as for signing PDFs (`signing.load_signing_key`: a PKCS#12 file, or a PEM
+private key with its certificate). Checking needs the certificate the recipient expects: the signature must be by
+that certificate's key, over exactly these SHA256SUMS. The certificate is pinned, not validated against a chain of
+trust: the recipient gets it from the sender out of band."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from techfile.integrations import MissingExtra
+
+if TYPE_CHECKING:
+    from techfile.publish.signing import SigningKey
 
 DIGESTS = ("sha256", "sha384", "sha512")
 MAX_SIGNATURE_BYTES = 1 << 20
@@ -23,19 +26,6 @@ class SignatureError(Exception):
     """The key, the certificate or the signature cannot be used: the message says which and why."""
 
 
-@dataclass(frozen=True)
-class Signer:
-    """The sender's private key, its certificate and any certificates of its chain (cryptography objects)."""
-
-    key: Any
-    certificate: Any
-    chain: tuple[Any, ...] = field(default=())
-
-    @property
-    def subject(self) -> str:
-        return self.certificate.subject.rfc4514_string()
-
-
 def _need_pyhanko() -> None:
     try:
         import pyhanko  # noqa: F401
@@ -43,65 +33,23 @@ def _need_pyhanko() -> None:
         raise MissingExtra("sign") from None
 
 
-def load_signer(key_file: str | Path, certificate_file: str | Path | None = None, password: bytes | None = None) -> Signer:
-    """Read a PKCS#12 file, or a PEM private key with its certificate (in `key_file` itself or `certificate_file`)."""
-    _need_pyhanko()
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12
-
-    data = _read(key_file, "key")
-    if data.lstrip().startswith(b"-----BEGIN"):
-        try:
-            key = load_pem_private_key(data, password)
-        except TypeError:
-            raise SignatureError(f"{Path(key_file).as_posix()}: the private key is encrypted and no password was "
-                                 "given" if password is None else f"{Path(key_file).as_posix()}: the key is not "
-                                 "encrypted, but a password was given") from None
-        except ValueError:
-            raise SignatureError(f"{Path(key_file).as_posix()}: no private key could be read (wrong password, or "
-                                 "not a PEM private key)") from None
-        certificates = x509.load_pem_x509_certificates(data) if b"CERTIFICATE-----" in data else []
-        if certificate_file is not None:
-            certificates = _certificates(_read(certificate_file, "certificate"), certificate_file)
-        if not certificates:
-            raise SignatureError(f"{Path(key_file).as_posix()} holds no certificate; give it with --sign-cert")
-    else:
-        if certificate_file is not None:
-            raise SignatureError("--sign-cert goes with a PEM key; a PKCS#12 file carries its own certificate")
-        try:
-            key, certificate, others = pkcs12.load_key_and_certificates(data, password)
-        except ValueError:
-            raise SignatureError(f"{Path(key_file).as_posix()}: not a PKCS#12 file, or the password is wrong") from None
-        if key is None or certificate is None:
-            raise SignatureError(f"{Path(key_file).as_posix()}: the PKCS#12 file lacks the private key or its certificate")
-        certificates = [certificate, *others]
-    signer_certificate = next((c for c in certificates if _same_key(c.public_key(), key.public_key())), None)
-    if signer_certificate is None:
-        raise SignatureError("no certificate given matches the private key")
-    return Signer(key, signer_certificate, tuple(c for c in certificates if c is not signer_certificate))
-
-
-def sign(signer: Signer, data: bytes, signing_time: dt.datetime) -> bytes:
+def sign(key: SigningKey, data: bytes, signing_time: dt.datetime) -> bytes:
     """A detached CMS signature (DER) of `data` with SHA-256, naming `signing_time` (the build date, so a bundle
-    signed twice with an RSA key is byte-identical)."""
+    signed twice with an RSA key is byte-identical). `key` comes from `signing.load_signing_key`, as for PDFs."""
     import asyncio
 
     from asn1crypto import keys, x509
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
     from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, SimpleSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    def asn1(certificate: Any) -> x509.Certificate:
-        return x509.Certificate.load(certificate.public_bytes(Encoding.DER))
-
-    key = keys.PrivateKeyInfo.load(signer.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
-    cms_signer = SimpleSigner(signing_cert=asn1(signer.certificate), signing_key=key,
-                              cert_registry=SimpleCertificateStore.from_certs([asn1(c) for c in signer.chain]))
+    cms_signer = SimpleSigner(signing_cert=x509.Certificate.load(key.certificate),
+                              signing_key=keys.PrivateKeyInfo.load(key.key_pkcs8),
+                              cert_registry=SimpleCertificateStore.from_certs([x509.Certificate.load(c) for c in key.chain]))
     try:
         signed = asyncio.run(cms_signer.async_sign_general_data(
             data, "sha256", detached=True, signed_attr_settings=PdfCMSSignedAttributes(signing_time=signing_time)))
     except (ValueError, TypeError, NotImplementedError) as err:
-        raise SignatureError(f"cannot sign with this key: {err}") from None
+        raise SignatureError(f"cannot sign with the key in {key.path}: {err}") from None
     return signed.dump()
 
 
@@ -184,13 +132,6 @@ def _identifies(sid: Any, certificate: Any) -> bool:
     if sid.name == "issuer_and_serial_number":
         return sid.chosen["issuer"] == certificate.issuer and sid.chosen["serial_number"].native == certificate.serial_number
     return sid.chosen.native == certificate.key_identifier
-
-
-def _same_key(one: Any, other: Any) -> bool:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return bool(one.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-                == other.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
 
 
 def _certificates(data: bytes, path: str | Path) -> list[Any]:
