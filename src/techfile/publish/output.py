@@ -73,7 +73,7 @@ def output_lock(out: Path) -> Iterator[None]:
 def remove_leftovers(out: Path) -> list[Path]:
     """With the lock held: delete what dead builds left beside `out`, after putting back a previous output that a
     build moved aside and died before swapping in its own. Returns what was removed."""
-    leftovers = sorted(p for p in out.parent.glob(f".{out.name}.*")
+    leftovers = sorted(p for p in out.parent.iterdir()
                        if p.name.startswith((f".{out.name}{STAGING_TAG}", f".{out.name}{RETIRED_TAG}")))
     if not os.path.lexists(out):
         for retired in (p for p in leftovers if p.name.startswith(f".{out.name}{RETIRED_TAG}")):
