@@ -481,3 +481,12 @@ def test_a_pem_key_with_its_certificate_and_a_password_from_a_named_variable(
 def test_the_password_is_never_a_command_line_argument(project: Path, sender_p12: Path) -> None:
     result = run_cli("bundle", str(project), "--sign", str(sender_p12), "--password", PASSWORD)
     assert result.exit_code == 2 and "No such option" in result.output
+
+
+@pytest.mark.parametrize("manifest", [b"[" * 200_000 + b"]" * 200_000, b'["a list, not a manifest"]'])
+def test_a_hostile_manifest_in_a_build_folder_is_reported(tmp_path: Path, manifest: bytes) -> None:
+    folder = tmp_path / "build"
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes(manifest)
+    result = run_cli("verify", str(folder))
+    assert result.exit_code == 1 and "TF876" in result.output and "TF900" not in result.output, result.output
