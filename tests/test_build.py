@@ -91,7 +91,7 @@ def test_manifest_lists_sources_outputs_and_tools(sample_build: BuildResult) -> 
     manifest = json.loads((sample_build.out / "manifest.json").read_text(encoding="utf-8"))
     sources = {e["path"]: e for e in manifest["sources"]}
     assert "techfile.yaml" in sources and "system.yaml" in sources
-    assert any(p.startswith("evidence/files/") for p in sources)
+    assert any(e["path"].startswith("evidence/files/") for e in manifest["evidence"])
     assert sources["techfile.yaml"]["sha256"] == hashlib.sha256((SAMPLE / "techfile.yaml").read_bytes()).hexdigest()
     outputs = {e["path"] for e in manifest["outputs"]}
     assert {f"pdf/{d.id}.pdf" for d in sample_build.documents if d.in_pdf} <= outputs

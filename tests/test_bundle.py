@@ -13,7 +13,8 @@ import pytest
 
 from techfile import load_project
 from techfile.publish.build import BuildFindings
-from techfile.publish.bundle import BundleError, BundleResult, make_bundle, verify_bundle
+from techfile.publish.bundle import BundleError, BundleResult, make_bundle
+from techfile.publish.verify import verify_bundle
 
 from conftest import SAMPLE
 
@@ -69,11 +70,12 @@ def test_zip_entries_are_sorted_files_with_fixed_metadata(bundle: BundleResult) 
         assert info.external_attr >> 16 == 0o100644
         assert info.compress_type == zipfile.ZIP_DEFLATED
         assert info.extra == b"" and info.comment == b""
+        assert info.flag_bits & 0x08 == 0  # sizes in the local header, no data descriptor
 
 
 def test_bundle_holds_every_pdf_evidence_file_source_and_the_index(project: Path, bundle: BundleResult) -> None:
     files = entries(bundle.zip_path)
-    loaded = load_project(str(project)).project
+    loaded = load_project(str(project))
     manifest = json.loads(files["manifest.json"])
     assert {"manifest.json", "index.md", "SHA256SUMS"} <= set(files)
 
@@ -82,23 +84,28 @@ def test_bundle_holds_every_pdf_evidence_file_source_and_the_index(project: Path
     assert pdfs == {f"pdf/{document_id}.pdf" for document_id in bundle.documents}
     assert len(pdfs) == 15 and all(files[name].startswith(b"%PDF-") for name in pdfs)
 
-    evidence_files = {item.file for item in loaded.evidence if item.file}
+    evidence_files = {item.file for item in loaded.project.evidence if item.file}
     assert evidence_files and {n.removeprefix("evidence/") for n in files if n.startswith("evidence/")} == evidence_files
+    assert evidence_files == {e["path"] for e in manifest["evidence"]} == set(bundle.evidence)
     for path in evidence_files:
         assert files[f"evidence/{path}"] == (project / path).read_bytes()
 
+    # sources: the YAML sources and the prose files they name, each once; evidence files are not sources
     sources = {n.removeprefix("sources/") for n in files if n.startswith("sources/")}
     assert sources == {e["path"] for e in manifest["sources"]}
+    assert sources == set(loaded.source_files) | {p for p in loaded.referenced_files if p not in evidence_files}
     assert {"techfile.yaml", "system.yaml", "docs/intended-purpose.md"} <= sources
+    assert not sources & evidence_files and not any(p.startswith("schemas/") for p in sources)
     assert set(files) == pdfs | {f"evidence/{p}" for p in evidence_files} | {f"sources/{p}" for p in sources} | {
         "manifest.json", "index.md", "SHA256SUMS"}
 
     index = files["index.md"].decode("utf-8")
-    assert loaded.system is not None and f"- System: {loaded.system.name} {loaded.system.version}" in index
+    assert loaded.project.system is not None
+    assert f"- System: {loaded.project.system.name} {loaded.project.system.version}" in index
     assert f"- Build date: {manifest['build_date']}" in index and "- Git commit: not in git" in index
     for document_id in bundle.documents:
         assert f"| pdf/{document_id}.pdf |" in index
-    for item in loaded.evidence:
+    for item in loaded.project.evidence:
         assert item.title in index
         assert f"| {item.sha256} | evidence/{item.file} |" in index if item.file else f"| — | {item.url} |" in index
 
@@ -132,7 +139,7 @@ def test_one_flipped_byte_in_an_evidence_file_is_named(bundle: BundleResult, tmp
     assert not result.ok
     assert all(problem.startswith(f"{name}: sha256 is ") for problem in result.problems)
     assert any("SHA256SUMS says" in p for p in result.problems)
-    assert any("the manifest's sources say" in p for p in result.problems)
+    assert any("the manifest's evidence say" in p for p in result.problems)
 
 
 def test_a_changed_pdf_is_caught_by_the_manifest_even_with_matching_sums(bundle: BundleResult, tmp_path: Path) -> None:

@@ -271,7 +271,7 @@ def export_hf_card(entity_id: str, directory: str, out_file: str | None) -> None
 @_guarded
 def export_cyclonedx(directory: str, out_file: str | None) -> None:
     """A CycloneDX 1.6 ML-BOM: the system, its models with their model cards, its datasets, validated."""
-    from techfile.publish.build import build_info
+    from techfile.publish.build import BuildFailure, build_info
 
     result = _clean_project(directory, "export")
     try:
@@ -279,7 +279,7 @@ def export_cyclonedx(directory: str, out_file: str | None) -> None:
 
         date = build_info(result.project, Path(directory) / "build").date
         text = cyclonedx_bom(result.project, build_date=date)
-    except ExportError as err:
+    except (ExportError, BuildFailure) as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_INTERNAL)
     _write_or_print(text, out_file)
@@ -553,8 +553,15 @@ def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary
         sys.exit(EXIT_USAGE if not err.diagnostics else EXIT_FINDINGS)
     click.echo(summary_markdown(result), nl=False)
     if not summary_only:
+        from techfile.publish.build import BuildFailure
+        from techfile.publish.output import OutputBusy
+
         target = Path(out_dir) if out_dir else Path(directory) / "build" / "diff"
-        write_redlines(result, target, pdf=as_pdf)
+        try:
+            write_redlines(result, target, pdf=as_pdf)
+        except (BuildFailure, OutputBusy) as err:
+            click.echo(f"techfile: {err}", err=True)
+            sys.exit(EXIT_INTERNAL)
         click.echo(f"redlines: {target.as_posix()}/")
     sys.exit(EXIT_FINDINGS if exit_code and result.changed else EXIT_OK)
 
@@ -563,50 +570,96 @@ def diff(old: str, new: str | None, directory: str, out_dir: str | None, summary
 @click.argument("directory", default=".", type=ProjectDir)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="The zip to write [default: DIRECTORY/build/<project-id>-submission.zip].")
+@click.option("--sign", "sign_key", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="KEY",
+              help="Sign SHA256SUMS (SHA256SUMS.p7s, CMS) with this PKCS#12 file or PEM private key (needs techfile[sign]).")
+@click.option("--sign-cert", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="CERT",
+              help="The certificate (and chain) of a PEM key, when the key file does not hold it.")
+@click.option("--sign-password-env", default="TECHFILE_SIGN_PASSWORD", show_default=True, metavar="NAME",
+              help="Environment variable holding the key's password (never a command-line argument).")
 @_guarded
-def bundle(directory: str, out_file: str | None) -> None:
-    """A deterministic submission zip: PDFs, evidence, sources, index, manifest and SHA256SUMS."""
+def bundle(directory: str, out_file: str | None, sign_key: str | None, sign_cert: str | None,
+           sign_password_env: str) -> None:
+    """A deterministic submission zip: PDFs, evidence, sources, index, manifest and SHA256SUMS (signed with --sign)."""
     from techfile.publish.build import BuildFailure, BuildFindings
-    from techfile.publish.bundle import BundleError, make_bundle
+    from techfile.publish.bundle import BundleError, UnsafeName, make_bundle
     from techfile.reporting import report_text
 
+    if sign_cert and not sign_key:
+        raise click.BadParameter("--sign-cert goes with --sign", param_hint="--sign-cert")
+    key = None
+    if sign_key is not None:
+        from techfile.publish.signing import SigningProblem, load_signing_key
+
+        try:
+            key = load_signing_key(sign_key, sign_cert, sign_password_env)
+        except SigningProblem as problem:
+            click.echo(report_text([problem.diagnostic], "", 0).rsplit("\n", 1)[0], err=True)
+            sys.exit(EXIT_USAGE)
     try:
         if out_file is None:
             from techfile.loading import load_project
 
             settings = load_project(directory).project.settings
             out_file = str(Path(directory) / "build" / f"{settings.id if settings else 'project'}-submission.zip")
-        made = make_bundle(directory, out_file)
+        made = make_bundle(directory, out_file, signer=key)
     except BuildFindings as findings:
         click.echo(report_text(findings.diagnostics, directory, 0).rsplit("\n", 1)[0])
         click.echo(f"bundle refused: {len(findings.diagnostics)} error(s) in the sources.")
+        sys.exit(EXIT_FINDINGS)
+    except UnsafeName as err:
+        click.echo(f"techfile: bundle refused: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
     except (BuildFailure, BundleError) as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_INTERNAL)
     click.echo(f"wrote {made.zip_path} ({made.count} files, sha256 {made.sha256})")
+    click.echo(f"SHA256SUMS sha256: {made.sums_sha256}")
+    click.echo(f"    publish it apart from the bundle; recipients check with "
+               f"`techfile verify {made.zip_path.name} --expect-sums {made.sums_sha256}`")
+    if made.signed_by:
+        click.echo(f"signed SHA256SUMS as {made.signed_by} ({made.zip_path.name} holds SHA256SUMS.p7s); "
+                   "recipients check with `techfile verify --expect-cert CERT`")
 
 
 @main.command()
 @click.argument("target", metavar="BUNDLE.zip|FILE.pdf|BUILD_DIR", type=click.Path(path_type=str))
 @click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=str), metavar="CERT",
               help="A certificate (PEM or DER) to trust as signer or CA when checking PDF signatures; repeatable.")
+@click.option("--expect-cert", type=click.Path(exists=True, dir_okay=False, path_type=str), default=None,
+              metavar="CERT", help="Bundle: require SHA256SUMS.p7s to be a valid signature by this certificate's key.")
+@click.option("--expect-sums", default=None, metavar="SHA256",
+              help="Bundle: require SHA256SUMS to have this sha256 (the digest the sender published).")
+@click.option("--max-gib", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Bundle: decompress at most this many GiB in all; a bundle claiming more is reported, not read.")
 @_guarded
-def verify(target: str, trust: tuple[str, ...]) -> None:
-    """Check a submission bundle's hashes, a signed PDF's signatures, or a build folder (hashes and signatures)."""
+def verify(target: str, trust: tuple[str, ...], expect_cert: str | None, expect_sums: str | None, max_gib: int) -> None:
+    """Check a submission bundle (hashes, manifest, signature), a signed PDF's signatures, or a build folder."""
+    import re
+
     if Path(target).is_dir() or target.lower().endswith(".pdf"):
+        if expect_cert or expect_sums:
+            raise click.BadParameter("--expect-cert and --expect-sums check a bundle; for PDFs give --trust CERT",
+                                     param_hint="--expect-cert")
         _verify_signatures(target, list(trust))
         return
-    from techfile.publish.bundle import BundleError, verify_bundle
+    from techfile.publish.bundle import BundleError
+    from techfile.publish.verify import verify_bundle
 
+    if expect_sums is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expect_sums):
+        raise click.BadParameter("give the 64 hex digits of a sha256", param_hint="--expect-sums")
     try:
-        result = verify_bundle(target)
+        result = verify_bundle(target, expect_cert, expect_sums, max_bytes=max_gib << 30)
     except BundleError as err:
         click.echo(f"techfile: {err}", err=True)
         sys.exit(EXIT_FINDINGS)
     for problem in result.problems:
         click.echo(f"{target}: {problem}")
     click.echo(f"{'ok' if result.ok else 'failed'}: {result.checked} files checked, {len(result.problems)} problem(s)")
+    if result.sums_sha256:
+        click.echo(f"SHA256SUMS sha256: {result.sums_sha256}")
+    if result.signer:
+        click.echo(f"signed by: {result.signer}" + ("" if expect_cert else
+                                                      " (not checked against a certificate: give --expect-cert)"))
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 

@@ -27,6 +27,7 @@ class LoadResult:
     source_files: tuple[str, ...] = ()
     complete: bool = False  # every source loaded, validated and resolved (assessment findings, and evidence whose
     # file is missing or changed, may remain: the assessment stops counting such evidence)
+    referenced_files: tuple[str, ...] = ()  # the paths the sources name (prose, evidence, logo), as written
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -66,11 +67,13 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
             valid.append((source.kind.name, document))
 
     documents = [(source.kind.name, document) for source, document in loaded]
+    referenced: list[str] = []
     index, duplicate_ids = references.index_entities(documents)
     diagnostics.extend(duplicate_ids)
     for source, document in loaded:
         diagnostics.extend(references.check_references(source.kind.name, document, index, unreadable))
         diagnostics.extend(files.check_file_references(source.kind.name, document, root))
+        referenced.extend(files.referenced_files(source.kind.name, document))
         diagnostics.extend(lint.check_file_names(source.kind.name, source.kind.folder, document))
     diagnostics.extend(lint.check_unused_evidence(documents, index))
 
@@ -79,7 +82,8 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
     complete = not any(_breaks(d) for d in diagnostics)
     broken = _broken_sources(found, loaded, valid, diagnostics)
     diagnostics.extend(assess_project(project, broken, strict))
-    return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete)
+    return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete,
+                      referenced_files=tuple(dict.fromkeys(referenced)))
 
 
 # Problems with an evidence record's file: the record itself is sound, and the assessment stops counting it.

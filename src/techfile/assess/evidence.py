@@ -4,13 +4,13 @@ approved it. Decided once here, on the assessment date (never the clock)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from techfile.diagnostics import Diagnostic, finding
 from techfile.project import Evidence, Project
+from techfile.source_date import SourceDateError, source_date_epoch
 from techfile.sources.git import last_change_epoch
 from techfile.validation.files import resolve_inside, sha256_of
 
@@ -36,9 +36,11 @@ class EvidenceState:
 def assessment_date(project: Project) -> str:
     """The date the assessment is made on, the same as the build date: SOURCE_DATE_EPOCH, else the last commit that
     touched the project, else techfile.yaml's document_control.date."""
-    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-        epoch: int | None = int(os.environ["SOURCE_DATE_EPOCH"])
-    else:
+    try:
+        epoch = source_date_epoch()
+    except SourceDateError:
+        epoch = None  # not a time: the build stops on it with a message; check assesses as of the last change
+    if epoch is None:
         epoch = last_change_epoch(project.root)
     if epoch is not None:
         return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()

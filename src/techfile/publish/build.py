@@ -8,9 +8,10 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,10 +24,11 @@ from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
-from techfile.publish.manifest import assessment_record, write_manifest
-from techfile.publish.output import staged_output, write_charts
-from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf
+from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
+from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts
+from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import SiteError, build_site
+from techfile.source_date import SourceDateError, source_date_epoch
 from techfile.sources.git import git_history, git_state
 
 if TYPE_CHECKING:
@@ -71,10 +73,13 @@ class BuildResult:
 def build_info(project: Project, out: Path) -> BuildInfo:
     """The build's date and commit: SOURCE_DATE_EPOCH, else the last commit touching the sources, else techfile.yaml's date."""
     assert project.settings is not None
-    ignored = (out.resolve().relative_to(project.root.resolve()).as_posix(),) if out.resolve().is_relative_to(project.root.resolve()) else ()
-    state = git_state(project.root, ignored)
-    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+    state = git_state(project.root, _own_paths(project.root, out))
+    try:
+        from_environment = source_date_epoch()
+    except SourceDateError as err:
+        raise BuildFailure(str(err)) from None
+    if from_environment is not None:
+        epoch = from_environment
     elif state.last_change_epoch is not None:
         epoch = state.last_change_epoch
     else:
@@ -83,6 +88,16 @@ def build_info(project: Project, out: Path) -> BuildInfo:
     date = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
     return BuildInfo(date=date, epoch=epoch, commit=state.commit, dirty=state.dirty, techfile_version=__version__,
                      history=git_history(project.root))
+
+
+def _own_paths(root: Path, out: Path) -> tuple[str, ...]:
+    """The output folder and the lock and staging folders beside it, relative to the project (git ignores them when
+    it decides whether the sources have uncommitted changes)."""
+    root, parent = root.resolve(), out.parent.resolve()
+    if not parent.is_relative_to(root):
+        return ()
+    prefix = "" if parent == root else parent.relative_to(root).as_posix() + "/"
+    return (prefix + out.name, *(prefix + pattern for pattern in sibling_names(out)))
 
 
 def build(path: str | Path, out: str | Path | None = None, only: set[str] | None = None, site: bool = True,
@@ -113,7 +128,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
     result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
     draft = bool(loaded.diagnostics) or info.dirty  # and, per document, its own gaps (see cover_facts)
-    with staged_output(out_dir) as staging:
+    with _staged(out_dir) as staging:
         markdown_dir = staging / "markdown"
         markdown_dir.mkdir()
         for document in documents:
@@ -138,10 +153,22 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         if site:
             say(f"building the site ({len(documents)} pages)")
             _publish_site(project, documents, staging, info)
-        write_manifest(staging / "manifest.json", project.root, staging, {out_dir, staging}, info, pandoc_version,
-                       project.settings.id, pdf_inputs, assessment_record(assess(project), documents), signed)
+        sources, evidence = source_and_evidence_paths(project.root, loaded.source_files, loaded.referenced_files,
+                                                      evidence_files(project))
+        write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
+                       pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def _staged(out_dir: Path) -> Iterator[Path]:
+    """`staged_output`, with a busy output folder reported as a build failure."""
+    try:
+        with staged_output(out_dir) as staging:
+            yield staging
+    except OutputBusy as busy:
+        raise BuildFailure(str(busy)) from None
 
 
 def _publish_site(project: Project, documents: list[Document], staging: Path, info: BuildInfo) -> None:
@@ -279,7 +306,8 @@ def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
     pages: dict[str, int] = {}
     # spawn, not fork: a process that already runs threads (a server, an MLflow client) can deadlock a forked child
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=worker_init, initargs=(os.getpid(),)) as pool:
         futures = {job.document_id: pool.submit(make_pdf, job) for job in work}
         try:
             for document_id, future in futures.items():

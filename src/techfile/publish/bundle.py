@@ -1,37 +1,52 @@
 """The submission bundle: one deterministic zip of the PDFs, the evidence, the sources, the manifest and their
-SHA256SUMS, and the check that a received bundle is still exactly what was built."""
+SHA256SUMS, optionally signed (SHA256SUMS.p7s). `techfile verify` (publish/verify.py) checks a received one.
+
+Every file is streamed into the zip in blocks, so memory stays bounded whatever the size of the evidence; each is
+hashed as it is written and must still match the hash the build recorded in the manifest."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
+import re
 import tempfile
-from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING, Any
+
+from techfile.validation.files import MAX_NAME_BYTES
 
 if TYPE_CHECKING:
     import zipfile
 
     from techfile.documents.base import Document
     from techfile.project import Project
+    from techfile.publish.signing import SigningKey
 
 SUMS_NAME = "SHA256SUMS"
+SIGNATURE_NAME = "SHA256SUMS.p7s"
 MANIFEST_NAME = "manifest.json"
 INDEX_NAME = "index.md"
 REQUIRED_NAMES = (MANIFEST_NAME, INDEX_NAME, SUMS_NAME)
-COMPRESS_LEVEL = 9
 FILE_MODE = 0o100644
 ZIP_EPOCH_MIN = (1980, 1, 1, 0, 0, 0)
 ZIP_EPOCH_MAX = (2107, 12, 31, 23, 59, 58)
-TEXT_LIMIT = 64 << 20  # manifest.json and SHA256SUMS are read whole; anything larger is not ours
-_UNLISTABLE = set("\n\r\\")
+BLOCK = 1 << 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_ON_WINDOWS = re.compile(r'[<>:"|?*]')
+_DEVICE_NAME = re.compile(r"(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?", re.IGNORECASE)
 
 
 class BundleError(Exception):
     """The bundle cannot be made or read: the message says which file and why."""
+
+
+class UnsafeName(BundleError):
+    """A file of the project has a name that cannot go into a bundle safely: the project must rename it."""
 
 
 @dataclass(frozen=True)
@@ -44,30 +59,81 @@ class BundleResult:
     bytes: int
     documents: tuple[str, ...]
     evidence: tuple[str, ...]
+    sums_sha256: str = ""
+    signed_by: str | None = None
 
     @property
     def count(self) -> int:
         return len(self.entries)
 
 
-@dataclass
-class VerifyResult:
-    """What `verify_bundle` found: `ok` when every file matches SHA256SUMS and the manifest."""
+@dataclass(frozen=True)
+class Entry:
+    """One file of the bundle: streamed from `path`, or held in memory (`data`); `sha256` is what it must hash to."""
 
-    zip_path: Path
-    checked: int = 0
-    problems: list[str] = field(default_factory=list)
+    name: str
+    sha256: str
+    size: int
+    path: Path | None = None
+    data: bytes | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+
+def in_memory(name: str, data: bytes) -> Entry:
+    return Entry(name, hashlib.sha256(data).hexdigest(), len(data), data=data)
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def unsafe_entry_name(name: str) -> str | None:
+    """Why `name` is not safe to extract on every system (it would land outside the folder, be refused by Windows,
+    or cannot be listed in SHA256SUMS), or None."""
+    if not name:
+        return "the name is empty"
+    if name.startswith(("/", "\\")) or PureWindowsPath(name).drive:
+        return "the name is absolute"
+    control = _CONTROL.search(name)
+    if control is not None:
+        return f"the name holds the control character U+{ord(control.group()):04X}"
+    if "\\" in name:
+        return "the name holds a backslash (a folder separator on Windows)"
+    for part in name.split("/"):
+        if part == "..":
+            return "the name climbs out of the folder it is extracted into (..)"
+        if part in ("", "."):
+            return "the name has an empty or '.' folder part"
+        if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+            return f"a part of the name is longer than {MAX_NAME_BYTES} bytes"
+        if _NOT_ON_WINDOWS.search(part) or part.endswith((" ", ".")) or _DEVICE_NAME.fullmatch(part):
+            return f"Windows cannot create a file named {part!r}"
+    return None
+
+
+def folded(name: str) -> str:
+    """The form in which two names are the same file on Windows and macOS (case and Unicode normalisation ignored)."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def check_names(names: Iterable[str]) -> None:
+    """Refuse a bundle with a name that is unsafe, or two names that are one file on a case-insensitive system."""
+    seen: dict[str, str] = {}
+    for name in names:
+        reason = unsafe_entry_name(name)
+        if reason is not None:
+            raise UnsafeName(f"{name!r} cannot go into the bundle: {reason}; rename the file in the project")
+        other = seen.setdefault(folded(name), name)
+        if other != name:
+            raise UnsafeName(f"{other!r} and {name!r} would be one file on Windows and macOS (they differ only in "
+                              "case or Unicode form); rename one of them")
 
 
 # --- making -----------------------------------------------------------------------------------
 
 
-def make_bundle(project_dir: str | Path, zip_path: str | Path, build_dir: str | Path | None = None) -> BundleResult:
-    """Build the project's PDFs (into `build_dir`, else a temporary folder) and write the submission zip atomically.
+def make_bundle(project_dir: str | Path, zip_path: str | Path, build_dir: str | Path | None = None,
+                signer: SigningKey | None = None) -> BundleResult:
+    """Build the project's PDFs (into `build_dir`, else a temporary folder) and write the submission zip atomically;
+    with `signer` (from `signing.load_signing_key`), add SHA256SUMS.p7s, a detached CMS signature of SHA256SUMS.
 
     Raises BuildFindings / BuildFailure from the build, BundleError for everything about the bundle itself."""
     from techfile.publish.build import build
@@ -78,23 +144,46 @@ def make_bundle(project_dir: str | Path, zip_path: str | Path, build_dir: str | 
         raise BundleError(f"{target.as_posix()} is a folder; give the path of the .zip file to write")
     with tempfile.TemporaryDirectory(prefix="techfile-bundle-") as scratch:
         out = Path(build_dir) if build_dir is not None else Path(scratch) / "build"
-        result = build(root, out, site=False, pdf=True)
+        result = build(root, out, site=False, pdf=True, docx=False, xlsx=False)  # the bundle holds the PDFs
         project = _load_built_project(root)
         manifest_bytes = (result.out / MANIFEST_NAME).read_bytes()
         manifest = json.loads(manifest_bytes)
         pdfs = [d for d in result.documents if d.in_pdf]
-        files: dict[str, bytes] = {MANIFEST_NAME: manifest_bytes}
-        for document in pdfs:
-            files[f"pdf/{document.id}.pdf"] = (result.out / "pdf" / f"{document.id}.pdf").read_bytes()
-        listed = {e["path"]: e["sha256"] for e in manifest["sources"]}
-        evidence = _evidence_files(project, listed)
-        files.update({f"evidence/{path}": data for path, data in evidence.items()})
-        files.update({f"sources/{path}": data for path, data in _source_files(root, manifest, target).items()})
-        files[INDEX_NAME] = index_markdown(project, manifest, pdfs).encode("utf-8")
-        files[SUMS_NAME] = sha256sums(files).encode("utf-8")
-        written = _write_zip(target, files, int(manifest["source_date_epoch"]))
-    return BundleResult(target, tuple(sorted(files)), written[0], written[1], tuple(d.id for d in pdfs),
-                        tuple(sorted(evidence)))
+        entries = [in_memory(MANIFEST_NAME, manifest_bytes), *_build_entries(root, result.out, manifest, pdfs)]
+        entries.append(in_memory(INDEX_NAME, index_markdown(project, manifest, pdfs).encode("utf-8")))
+        check_names(e.name for e in entries)
+        _refuse_overwriting_an_input(target, entries)
+        sums = sha256sums(entries).encode("utf-8")
+        entries.append(in_memory(SUMS_NAME, sums))
+        if signer is not None:
+            from techfile.publish.signature import sign
+
+            signing_time = dt.datetime.fromtimestamp(int(manifest["source_date_epoch"]), tz=dt.UTC)
+            entries.append(in_memory(SIGNATURE_NAME, sign(signer, sums, signing_time)))
+        written = _write_zip(target, entries, int(manifest["source_date_epoch"]))
+    return BundleResult(target, tuple(sorted(e.name for e in entries)), written[0], written[1], tuple(d.id for d in pdfs),
+                        tuple(e["path"] for e in manifest["evidence"]), hashlib.sha256(sums).hexdigest(),
+                        signer.subject if signer is not None else None)
+
+
+def _build_entries(root: Path, out: Path, manifest: dict[str, Any], pdfs: list[Document]) -> list[Entry]:
+    """The PDFs, the evidence files and the sources, each once, with the size and sha256 the manifest records."""
+    outputs = {e["path"]: e for e in manifest["outputs"]}
+    entries = []
+    for document in pdfs:
+        recorded = outputs[f"pdf/{document.id}.pdf"]
+        entries.append(Entry(recorded["path"], recorded["sha256"], recorded["bytes"], out / recorded["path"]))
+    for folder in ("evidence", "sources"):
+        entries += [Entry(f"{folder}/{e['path']}", e["sha256"], e["bytes"], root / e["path"]) for e in manifest[folder]]
+    return entries
+
+
+def _refuse_overwriting_an_input(target: Path, entries: list[Entry]) -> None:
+    resolved = target.resolve()
+    for entry in entries:
+        if entry.path is not None and entry.path.resolve() == resolved:
+            raise BundleError(f"the bundle would replace {entry.name.partition('/')[2]!r}, which goes into it; "
+                              "write it elsewhere with --out")
 
 
 def _load_built_project(root: Path) -> Project:
@@ -106,47 +195,10 @@ def _load_built_project(root: Path) -> Project:
     return loaded.project
 
 
-def _evidence_files(project: Project, manifest_sources: dict[str, str]) -> dict[str, bytes]:
-    """Project-relative path → content of every file an evidence record names, checked against the manifest."""
-    from techfile.validation.files import resolve_inside
-
-    files: dict[str, bytes] = {}
-    for item in project.evidence:
-        if item.file is None:
-            continue
-        resolved, _, reason = resolve_inside(project.root, item.file)
-        if resolved is None:
-            raise BundleError(f"evidence {item.id}: {reason}")
-        relative = _as_written(item.file)
-        data = resolved.read_bytes()
-        expected = manifest_sources.get(relative)
-        if expected is not None and hashlib.sha256(data).hexdigest() != expected:
-            raise BundleError(f"evidence file {relative!r} changed while the bundle was built; run it again")
-        files[relative] = data
-    return files
-
-
-def _source_files(root: Path, manifest: dict[str, Any], target: Path) -> dict[str, bytes]:
-    """The manifest's sources, minus the project's build folder and the bundle itself, each checked against its hash."""
-    target_resolved = target.resolve()
-    files: dict[str, bytes] = {}
-    for entry in manifest["sources"]:
-        path = PurePosixPath(entry["path"])
-        if path.parts[0] == "build" or (root / path).resolve() == target_resolved:
-            continue
-        try:
-            data = (root / path).read_bytes()
-        except OSError as err:
-            raise BundleError(f"source {path.as_posix()!r} cannot be read: {err.strerror}") from None
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise BundleError(f"source {path.as_posix()!r} changed while the bundle was built; run it again")
-        files[path.as_posix()] = data
-    return files
-
-
 def index_markdown(project: Project, manifest: dict[str, Any], documents: list[Document]) -> str:
     """index.md: what the bundle is, from which commit, and one line per document and evidence item."""
     from techfile.documents.markdown import cell, inline
+    from techfile.publish.manifest import project_path
 
     assert project.settings is not None and project.system is not None
     git = manifest.get("git") or {}
@@ -172,209 +224,103 @@ def index_markdown(project: Project, manifest: dict[str, Any], documents: list[D
     lines += [f"| {cell(d.id)} | {cell(d.title)} | pdf/{cell(d.id)}.pdf |" for d in documents]
     lines += ["", "## Evidence", "", "| Evidence | Title | Type | Collected | sha256 | File |", "|---|---|---|---|---|---|"]
     for item in project.evidence:
-        where = f"evidence/{_as_written(item.file)}" if item.file else item.url
+        inside = project_path(project.root, item.file) if item.file else None
+        where = f"evidence/{inside}" if inside else f"{item.file} (missing: not in the bundle)" if item.file else item.url
         lines.append(f"| {cell(item.id)} | {cell(item.title)} | {cell(item.type)} | {cell(item.collected)} "
                      f"| {cell(item.sha256)} | {cell(where)} |")
     lines += ["", "## Checking this bundle", "",
               f"Unzip it and run `sha256sum -c {SUMS_NAME}`, or run `techfile verify` on the zip.",
-              f"`{MANIFEST_NAME}` records the sha256 of every source and output of the build; "
-              "`sources/` holds the files the documents were built from.", ""]
+              f"`{MANIFEST_NAME}` records the sha256 of every source, evidence file and output of the build; "
+              "`sources/` holds the files the documents were built from, `evidence/` the evidence files.",
+              f"If the bundle holds `{SIGNATURE_NAME}`, a CMS signature of `{SUMS_NAME}`, check it against the "
+              "sender's certificate with `techfile verify --expect-cert CERT`; or compare the sha256 of "
+              f"`{SUMS_NAME}` with the one the sender published (`techfile verify --expect-sums SHA256`).", ""]
     return "\n".join(lines)
 
 
-def _as_written(reference: str) -> str:
-    """A project-relative path as the sources write it, in posix form ("./a//b" → "a/b")."""
-    import posixpath
-
-    return posixpath.normpath(reference.replace("\\", "/"))
-
-
-def sha256sums(files: dict[str, bytes]) -> str:
-    """SHA256SUMS in `sha256sum -c` format: every file but SHA256SUMS itself, sorted by path."""
+def sha256sums(entries: Iterable[Entry]) -> str:
+    """SHA256SUMS in `sha256sum -c` format: every entry but SHA256SUMS and its signature, sorted by name."""
     lines = []
-    for name in sorted(files):
-        if name == SUMS_NAME:
+    for entry in sorted(entries, key=lambda e: e.name):
+        if entry.name in (SUMS_NAME, SIGNATURE_NAME):
             continue
-        if _UNLISTABLE & set(name):
-            raise BundleError(f"file name {name!r} has a line break or backslash and cannot be listed in {SUMS_NAME}")
-        lines.append(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n")
+        if unsafe_entry_name(entry.name) is not None:
+            raise BundleError(f"file name {entry.name!r} cannot be listed in {SUMS_NAME}")
+        lines.append(f"{entry.sha256}  {entry.name}\n")
     return "".join(lines)
 
 
 def _zip_date_time(epoch: int) -> tuple[int, int, int, int, int, int]:
-    import datetime as dt
-
     stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
     moment = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
     return min(max(moment, ZIP_EPOCH_MIN), ZIP_EPOCH_MAX)
 
 
-def _write_zip(target: Path, files: dict[str, bytes], epoch: int) -> tuple[str, int]:
-    """Write `files` as a deterministic zip to a temporary file beside `target`, then swap it in; (sha256, bytes)."""
+def _write_zip(target: Path, entries: list[Entry], epoch: int) -> tuple[str, int]:
+    """Write the entries as a deterministic zip to a temporary file beside `target`, then swap it in; (sha256, bytes).
+    One process at a time writes a given target; what a killed one left beside it is removed first."""
     import zipfile
+
+    from techfile.publish.output import STAGING_TAG, OutputBusy, output_lock, remove_leftovers
 
     date_time = _zip_date_time(epoch)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
+        with output_lock(target):
+            remove_leftovers(target)
+            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}{STAGING_TAG}", dir=target.parent)
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    with zipfile.ZipFile(stream, "w") as archive:
+                        for entry in sorted(entries, key=lambda e: e.name):
+                            _write_entry(archive, entry, date_time)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                os.chmod(temporary, 0o644)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+    except OutputBusy as busy:
+        raise BundleError(str(busy)) from None
     except OSError as err:
-        raise BundleError(f"cannot write {target.as_posix()}: {err.strerror}") from None
+        raise BundleError(f"cannot write {target.as_posix()}: {err.strerror or err}") from None
+    digest = hashlib.sha256()
+    with target.open("rb") as stream:
+        for block in iter(lambda: stream.read(BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest(), target.stat().st_size
+
+
+def _blocks(entry: Entry) -> Iterator[bytes]:
+    """The entry's content in blocks of at most BLOCK bytes."""
+    if entry.data is not None:
+        yield entry.data
+        return
+    assert entry.path is not None
     try:
-        with os.fdopen(handle, "wb") as stream:
-            with zipfile.ZipFile(stream, "w") as archive:
-                for name in sorted(files):
-                    info = zipfile.ZipInfo(name, date_time)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.create_system = 3
-                    info.external_attr = FILE_MODE << 16
-                    archive.writestr(info, files[name], compresslevel=COMPRESS_LEVEL)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
+        with entry.path.open("rb") as source:
+            yield from iter(lambda: source.read(BLOCK), b"")
     except OSError as err:
-        Path(temporary).unlink(missing_ok=True)
-        raise BundleError(f"cannot write {target.as_posix()}: {err.strerror}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    data = target.read_bytes()
-    return hashlib.sha256(data).hexdigest(), len(data)
+        raise BundleError(f"{entry.name} cannot be read: {err.strerror or err}") from None
 
 
-# --- verifying --------------------------------------------------------------------------------
-
-
-def verify_bundle(zip_path: str | Path) -> VerifyResult:
-    """Check every file in the bundle against SHA256SUMS, and the PDFs, evidence and sources against the manifest.
-
-    Raises BundleError when the file is missing, unreadable or not a zip."""
+def _write_entry(archive: zipfile.ZipFile, entry: Entry, date_time: tuple[int, int, int, int, int, int]) -> None:
+    """Stream one entry into the zip, hashing it on the way; it must hash to what the manifest recorded."""
     import zipfile
 
-    path = Path(zip_path)
-    result = VerifyResult(path)
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise BundleError(f"{path.as_posix()}: no such file") from None
-    except IsADirectoryError:
-        raise BundleError(f"{path.as_posix()}: is a folder, not a zip file") from None
-    except OSError as err:
-        raise BundleError(f"{path.as_posix()}: cannot be read: {err.strerror}") from None
-    except (zipfile.BadZipFile, ValueError, EOFError) as err:
-        raise BundleError(f"{path.as_posix()}: not a zip file, or a damaged one ({err})") from None
-    with archive:
-        _check_bundle(archive, result)
-    return result
-
-
-def _check_bundle(archive: zipfile.ZipFile, result: VerifyResult) -> None:
-    problems = result.problems
-    names = [n for n in archive.namelist() if not n.endswith("/")]
-    problems += [f"{name}: appears {count} times in the bundle" for name, count in sorted(Counter(names).items())
-                 if count > 1]
-    present = set(names)
-    actual = {name: _entry_sha256(archive, name, problems) for name in sorted(present)}
-    result.checked = len(actual)
-
-    listed = _read_sums(archive, problems) if SUMS_NAME in present else {}
-    problems += [f"{name}: missing from the bundle" for name in REQUIRED_NAMES
-                 if name not in present and name not in listed]
-    for name, expected in sorted(listed.items()):
-        if name not in present:
-            problems.append(f"{name}: listed in {SUMS_NAME} but missing from the bundle")
-        elif actual[name] is not None and actual[name] != expected:
-            problems.append(f"{name}: sha256 is {actual[name]}, {SUMS_NAME} says {expected}")
-    if SUMS_NAME in present:
-        problems += [f"{name}: in the bundle but not listed in {SUMS_NAME}" for name in sorted(present - set(listed))
-                     if name != SUMS_NAME]
-
-    manifest = _read_manifest(archive, problems) if MANIFEST_NAME in present else None
-    if manifest is not None:
-        _check_against_manifest(manifest, present | set(listed), actual, problems)
-
-
-def _entry_sha256(archive: zipfile.ZipFile, name: str, problems: list[str]) -> str | None:
-    import zipfile
-    import zlib
-
+    info = zipfile.ZipInfo(entry.name, date_time)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3
+    info.external_attr = FILE_MODE << 16
+    info.file_size = entry.size  # decides, before writing, whether the entry needs zip64 sizes
     digest = hashlib.sha256()
     try:
-        with archive.open(name) as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
+        with archive.open(info, "w") as sink:
+            for block in _blocks(entry):
                 digest.update(block)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError) as err:
-        problems.append(f"{name}: cannot be read from the bundle ({err})")
-        return None
-    return digest.hexdigest()
-
-
-def _read_text(archive: zipfile.ZipFile, name: str, problems: list[str]) -> str | None:
-    import zipfile
-    import zlib
-
-    try:
-        with archive.open(name) as stream:
-            data = stream.read(TEXT_LIMIT + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError):
-        return None  # already reported by _entry_sha256
-    if len(data) > TEXT_LIMIT:
-        problems.append(f"{name}: larger than {TEXT_LIMIT >> 20} MiB; not a techfile {name}")
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        problems.append(f"{name}: not UTF-8 text")
-        return None
-
-
-def _read_sums(archive: zipfile.ZipFile, problems: list[str]) -> dict[str, str]:
-    """Path → sha256 from SHA256SUMS (`<hex>  <path>` or `<hex> *<path>`); malformed lines are problems."""
-    import re
-
-    text = _read_text(archive, SUMS_NAME, problems)
-    if text is None:
-        return {}
-    listed: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = re.fullmatch(r"([0-9a-fA-F]{64}) [ *](.+)", line)
-        if match is None:
-            problems.append(f"{SUMS_NAME}: line {number} is not '<sha256>  <path>'")
-            continue
-        name = match.group(2)
-        if name in listed:
-            problems.append(f"{SUMS_NAME}: {name} is listed twice")
-        listed[name] = match.group(1).lower()
-    return listed
-
-
-def _read_manifest(archive: zipfile.ZipFile, problems: list[str]) -> dict[str, Any] | None:
-    text = _read_text(archive, MANIFEST_NAME, problems)
-    if text is None:
-        return None
-    try:
-        manifest = json.loads(text)
-        outputs = {e["path"]: e["sha256"] for e in manifest["outputs"]}
-        sources = {e["path"]: e["sha256"] for e in manifest["sources"]}
-    except (ValueError, TypeError, KeyError):
-        problems.append(f"{MANIFEST_NAME}: not a techfile build manifest")
-        return None
-    return {"outputs": outputs, "sources": sources}
-
-
-def _check_against_manifest(manifest: dict[str, dict[str, str]], known: set[str], actual: dict[str, str | None],
-                            problems: list[str]) -> None:
-    """pdf/ entries against the manifest's outputs, evidence/ and sources/ entries against its sources; PDFs the
-    manifest lists must be in the bundle (`known`: present or already reported missing)."""
-    for name in sorted(actual):
-        folder, _, rest = name.partition("/")
-        table = {"pdf": manifest["outputs"], "evidence": manifest["sources"], "sources": manifest["sources"]}.get(folder)
-        key = name if folder == "pdf" else rest
-        if table is None or key not in table or actual[name] is None:
-            continue
-        if actual[name] != table[key]:
-            where = "outputs" if folder == "pdf" else "sources"
-            problems.append(f"{name}: sha256 is {actual[name]}, the manifest's {where} say {table[key]}")
-    for key in sorted(manifest["outputs"]):
-        if key.startswith("pdf/") and key.endswith(".pdf") and key not in known:
-            problems.append(f"{key}: in the manifest's outputs but missing from the bundle")
+                sink.write(block)
+    except RuntimeError:  # zipfile: the file grew past the size it had when the build hashed it
+        raise BundleError(f"{entry.name} changed while the bundle was built; run it again") from None
+    if digest.hexdigest() != entry.sha256:
+        raise BundleError(f"{entry.name} changed while the bundle was built; run it again")

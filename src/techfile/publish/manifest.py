@@ -1,19 +1,27 @@
-"""The build manifest: sha256 and size of every source, evidence and output file, and the tool versions."""
+"""The build manifest: sha256 and size of every source, evidence and output file, and the tool versions.
+
+Sources are the files techfile reads to make the documents: the YAML sources (frameworks and lineage included),
+the files they name (prose, the logo), and the project's templates. Evidence is the files the evidence records name.
+Nothing else in the project folder is listed or read."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from techfile.documents.base import BuildInfo, Document
-from techfile.validation.files import sha256_of
+from techfile.validation.files import resolve_inside, sha256_of
 
 if TYPE_CHECKING:
     from techfile.assess.grades import Assessment
+    from techfile.project import Project
 
+MANIFEST_VERSION = 2
 SKIPPED_DIRS = {".git", ".venv", "__pycache__", ".techfile"}
+TEMPLATES_DIR = "templates"
 
 
 def file_entries(root: Path, skip: set[Path] | None = None) -> list[dict[str, Any]]:
@@ -28,6 +36,50 @@ def file_entries(root: Path, skip: set[Path] | None = None) -> list[dict[str, An
             continue
         entries.append({"path": relative.as_posix(), "sha256": sha256_of(path), "bytes": path.stat().st_size})
     return entries
+
+
+def project_path(root: Path, reference: str) -> str | None:
+    """The project-relative posix path of the file `reference` names, or None if it names none inside the project."""
+    resolved, _, _ = resolve_inside(root, reference)
+    if resolved is None:
+        return None
+    return resolved.relative_to(root.resolve()).as_posix()
+
+
+def template_files(root: Path) -> list[str]:
+    """The files under the project's templates/ folder that stay inside the project (hidden files left out)."""
+    folder = root / TEMPLATES_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+            continue
+        inside = project_path(root, relative.as_posix())
+        if inside is not None:
+            found.append(inside)
+    return found
+
+
+def evidence_files(project: Project) -> list[str]:
+    """The files the evidence records name: each record's file and, where it has one, its signature file."""
+    return [path for item in project.evidence for path in (item.file, item.signature) if path]
+
+
+def source_and_evidence_paths(root: Path, source_files: Iterable[str], referenced: Iterable[str],
+                              evidence: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(sources, evidence) as sorted project-relative paths: the YAML sources, the files they name and the templates;
+    and the evidence files. A file that is both is listed as evidence only."""
+    evidence_paths = {p for p in (project_path(root, e) for e in evidence) if p is not None}
+    sources = {p for p in (project_path(root, s) for s in (*source_files, *referenced)) if p is not None}
+    sources |= set(template_files(root))
+    return sorted(sources - evidence_paths), sorted(evidence_paths)
+
+
+def hashed(root: Path, paths: Iterable[str]) -> list[dict[str, Any]]:
+    """path, sha256 and bytes of each project file in `paths` (read in blocks, whatever their size)."""
+    return [{"path": path, "sha256": sha256_of(root / path), "bytes": (root / path).stat().st_size} for path in paths]
 
 
 def tool_versions(pandoc_version: str | None) -> dict[str, str]:
@@ -55,19 +107,21 @@ def assessment_record(assessment: Assessment, documents: list[Document]) -> dict
     }
 
 
-def write_manifest(path: Path, project_root: Path, out_tree: Path, exclude: set[Path], build: BuildInfo,
-                   pandoc_version: str | None, project_id: str, pdf_inputs: dict[str, str],
+def write_manifest(path: Path, project_root: Path, out_tree: Path, build: BuildInfo, pandoc_version: str | None,
+                   project_id: str, pdf_inputs: dict[str, str], sources: list[str], evidence: list[str],
                    assessment: dict[str, Any] | None = None, signed_pdfs: dict[str, dict[str, str]] | None = None) -> None:
-    """Write manifest.json: the sources, everything in `out_tree` (but the manifest), each PDF's input digest,
-    which lets the next build reuse a PDF whose inputs did not change, the assessment, and the signed PDFs."""
+    """Write manifest.json: the sources and evidence files (project-relative paths), everything in `out_tree` (but
+    the manifest), each PDF's input digest, which lets the next build reuse a PDF whose inputs did not change, the
+    assessment, and the signed PDFs."""
     manifest = {
-        "manifest_version": 1,
+        "manifest_version": MANIFEST_VERSION,
         "project": project_id,
         "build_date": build.date,
         "source_date_epoch": build.epoch,
         "git": {"commit": build.commit, "uncommitted_changes": build.dirty},
         "tools": tool_versions(pandoc_version),
-        "sources": file_entries(project_root, skip=exclude),
+        "sources": hashed(project_root, sources),
+        "evidence": hashed(project_root, evidence),
         "outputs": [e for e in file_entries(out_tree) if e["path"] != path.name],
         "pdf_inputs": dict(sorted(pdf_inputs.items())),
         "assessment": assessment or {},

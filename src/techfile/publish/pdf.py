@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -109,6 +112,44 @@ def typst_to_pdf(job: PdfJob, typst_path: Path) -> int:
 def count_pages(pdf: Path) -> int:
     """Pages in a Typst-written PDF (its page objects are not compressed)."""
     return len(_PAGE_OBJECT.findall(pdf.read_bytes()))
+
+
+PR_SET_PDEATHSIG = 1
+WATCHDOG_SECONDS = 1.0
+
+
+def worker_init(parent_pid: int) -> None:
+    """Run first in every PDF worker: the worker dies with the build that started it, even when that build is killed
+    with SIGKILL. On Linux the kernel sends it SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread ends it
+    within a second of its parent's death."""
+    import signal
+    import sys
+
+    armed = False
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            armed = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (AttributeError, OSError):
+            armed = False
+    if os.getppid() != parent_pid:  # the parent died before the line above ran
+        os._exit(1)
+    if not armed:
+        watch_parent(parent_pid)
+
+
+def watch_parent(parent_pid: int, interval: float = WATCHDOG_SECONDS) -> threading.Thread:
+    """A daemon thread that ends this process as soon as its parent is no longer `parent_pid`."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="techfile-parent-watchdog", daemon=True)
+    thread.start()
+    return thread
 
 
 def make_pdf(job: PdfJob) -> int:

@@ -24,6 +24,7 @@ from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
 from techfile.publish.output import staged_output
+from techfile.sources.git import RevisionError, resolve_commit
 
 GIT_TIMEOUT_SECONDS = 60
 WORKING_TREE = "working tree"
@@ -69,10 +70,15 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def materialise(root: Path, revision: str, scratch: Path) -> Path:
-    """The project folder as it was at `revision`, extracted into `scratch`."""
-    archived = _git(root, "archive", "--format=tar", revision, "--", ".")
+    """The project folder as it was at `revision`, extracted into `scratch`. The revision is resolved to a commit
+    hash first, so git never reads it as an option."""
+    try:
+        commit = resolve_commit(root, revision)
+    except RevisionError as err:
+        raise DiffError(str(err)) from None
+    archived = _git(root, "archive", "--format=tar", commit, "--", ".")
     if archived.returncode != 0:
-        raise DiffError(f"cannot read revision {revision!r}: {archived.stderr.decode().strip()}")
+        raise DiffError(f"cannot read revision {revision!r}: {archived.stderr.decode(errors='replace').strip()}")
     with tarfile.open(fileobj=io.BytesIO(archived.stdout)) as archive:
         archive.extractall(scratch, filter="data")
     return scratch  # run inside a sub-folder, git archive writes paths relative to it

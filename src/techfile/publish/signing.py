@@ -347,7 +347,7 @@ def verify_build(folder: Path, trust: list[bytes] | None = None) -> list[Signatu
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         outputs = {e["path"]: e["sha256"] for e in manifest["outputs"]}
         signed = set(manifest.get("signed_pdfs", {}))
-    except (OSError, ValueError, KeyError, TypeError) as err:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as err:
         check = SignatureCheck(manifest_path.as_posix())
         check.diagnostics.append(finding("TF876", manifest_path.as_posix(), 1, 1, f"the build's manifest cannot be read: {err}",
                                          "verify a folder written by `techfile build`"))

@@ -39,6 +39,24 @@ def git_state(root: Path, ignored: tuple[str, ...] = ()) -> GitState:
     return GitState(commit=commit, dirty=bool(status), last_change_epoch=int(last) if last else None)
 
 
+class RevisionError(Exception):
+    """A revision given by the user does not name a commit of the repository."""
+
+
+def resolve_commit(root: Path, revision: str) -> str:
+    """The full hash of the commit `revision` names, read by git as a revision only, never as an option
+    (`git rev-parse --verify --end-of-options REV^{commit}`). Raises RevisionError."""
+    shown = revision if len(revision) <= 200 else revision[:196] + "…"
+    if not revision or revision.startswith("-") or "\0" in revision or any(c in revision for c in "\n\r"):
+        raise RevisionError(f"{shown!r} is not a revision: give a commit, tag or branch name such as HEAD~1 or v1.0")
+    if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
+        raise RevisionError(f"{root.as_posix()} is not inside a git repository, so it has no revision {shown!r}")
+    commit = _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}")
+    if not commit or not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+        raise RevisionError(f"unknown revision {shown!r}: no commit of the repository has this name")
+    return commit
+
+
 def changed_since_commit(root: Path, folder: str) -> list[tuple[str, str]]:
     """(status letter, path relative to `root`) of files under `folder` that differ from HEAD: M modified, D deleted.
     Empty outside git or before the first commit (one git call: `check` stays fast)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,12 @@ JsonPath = tuple[str | int, ...]
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAB_INDENT = re.compile(r"^[ ]*\t", re.MULTILINE)
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Numbers every later step handles: whole numbers that JSON tools keep exact (2^53 - 1), and decimal numbers far
+# beyond any measured quantity yet far from where arithmetic in charts and checks overflows.
+LARGEST_INTEGER = 2**53 - 1
+LARGEST_DECIMAL = 1e100
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -110,6 +117,30 @@ def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 def _load(path: Path, relpath: str, max_bytes: int) -> SourceDocument:
     text = read_text(path, max_bytes)
+    try:
+        return _parse(text, path, relpath)
+    except SourceError as err:
+        err.mark = within_text(text, err.mark)
+        raise
+
+
+def within_text(text: str, mark: Mark) -> Mark:
+    """`mark`, moved back onto the file's last character when a parser reports a place after the end of the file."""
+    lines = _LINE_BREAK.split(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the break that ends the last line does not start another one
+    if mark.line <= len(lines):
+        return Mark(mark.line, min(mark.col, len(lines[mark.line - 1]) + 1))
+    return Mark(len(lines), len(lines[-1]) + 1)
+
+
+def _position(text: str, index: int) -> Mark:
+    before = text[:index]
+    lines = _LINE_BREAK.split(before)
+    return Mark(len(lines), len(lines[-1]) + 1)
+
+
+def _parse(text: str, path: Path, relpath: str) -> SourceDocument:
     tab = _TAB_INDENT.search(text)
     if tab:
         line = text.count("\n", 0, tab.start()) + 1
@@ -119,6 +150,8 @@ def _load(path: Path, relpath: str, max_bytes: int) -> SourceDocument:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
         raise _syntax_error(err) from None
+    except yaml.reader.ReaderError:
+        raise _unprintable(text) from None
     except yaml.YAMLError as err:
         raise SourceError("TF102", Mark(1, 1), f"YAML syntax error: {err}", "") from None
     except RecursionError:
@@ -153,6 +186,29 @@ def _syntax_error(err: yaml.MarkedYAMLError) -> SourceError:
     message = " ".join(filter(None, [context, problem]))
     return SourceError("TF102", position, f"YAML syntax error: {message}",
                        "Check indentation, quoting and the `key: value` form around this position.")
+
+
+def _unprintable(text: str) -> SourceError:
+    """The YAML reader refuses a character (a control character, a lone surrogate): say which and where."""
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:
+        return SourceError("TF102", Mark(1, 1), "YAML syntax error: a character that YAML does not allow", "")
+    return SourceError("TF102", _position(text, found.start()),
+                       f"YAML syntax error: character U+{ord(found.group()):04X} is not allowed in a YAML file",
+                       "Remove the character (control characters are often pasted by accident); in a double-quoted "
+                       "string it can be written as an escape such as \\t.")
+
+
+def _shown(text: str, limit: int = 24) -> str:
+    """A value for a message: quoted, and shortened when long."""
+    return repr(text) if len(text) <= limit else repr(text[: limit - 4]) + f"… ({len(text)} characters)"
+
+
+def _out_of_range(node: yaml.ScalarNode, reason: str) -> SourceError:
+    return SourceError("TF112", _mark(node), f"number {_shown(node.value)} {reason}",
+                       "Whole numbers may have up to 15 digits (at most 9007199254740991, which JSON tools keep exact); "
+                       "write larger quantities as decimals such as 3.2e+24 (up to 1e+100). Quote the value if it is "
+                       "meant as text.")
 
 
 def _mark(node: yaml.Node) -> Mark:
@@ -202,10 +258,26 @@ class _Converter:
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag in _PLAIN_TAGS:
             return node.value
-        if node.tag in _CONSTRUCTED_TAGS:
-            return self.constructor.construct_object(node)
-        raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
-                          "Sources hold plain data only: remove the tag.")
+        if node.tag not in _CONSTRUCTED_TAGS:
+            raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
+                              "Sources hold plain data only: remove the tag.")
+        try:
+            value = self.constructor.construct_object(node)
+        except (ValueError, KeyError, yaml.constructor.ConstructorError):
+            if node.tag == "tag:yaml.org,2002:int" and re.fullmatch(r"[-+]?[0-9_]+", node.value):
+                raise _out_of_range(node, "is too large: whole numbers go up to 9007199254740991") from None
+            kind = node.tag.rsplit(":", 1)[-1]
+            raise SourceError("TF113", _mark(node), f"{_shown(node.value)} is not a valid {kind}",
+                              f"Remove the `!!{kind}` tag, or write a value of that type.") from None
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int) and abs(value) > LARGEST_INTEGER:
+            raise _out_of_range(node, "is too large: whole numbers go up to 9007199254740991")
+        if isinstance(value, float) and not math.isfinite(value) and node.value.lower().lstrip("+-") in (".inf", ".nan"):
+            raise _out_of_range(node, "is not a finite number")
+        if isinstance(value, float) and not abs(value) <= LARGEST_DECIMAL:
+            raise _out_of_range(node, "is too large: decimal numbers go up to 1e+100")
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: JsonPath, aliased: bool) -> dict[str, Any]:
         if node.tag not in ("tag:yaml.org,2002:map",):
