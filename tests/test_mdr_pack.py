@@ -185,7 +185,7 @@ def test_sample_gspr_checklist_grades_every_requirement(sample_build: BuildResul
     assert "| 14.1 | Combinations with other devices or equipment | yes |" in markdown
     row_14_1 = next(r for r in rows if r[0] == "14.1")
     assert row_14_1[5] == "none current" and row_14_1[6] == "described"
-    assert "## Chapter II" in markdown and "### 17 Electronic programmable systems" in markdown and "## Chapter III" in markdown
+    assert "## Chapter II" in markdown and "### Section 17: Electronic programmable systems" in markdown and "## Chapter III" in markdown
 
 
 def test_sample_index_places_every_annex_iv_point_in_the_mdr_structure(sample_build: BuildResult) -> None:

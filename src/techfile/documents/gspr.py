@@ -142,7 +142,7 @@ def mdr_index_documents(project: Project, build: BuildInfo, renderer: Renderer) 
                "eu_in_scope": assessment.framework("eu-ai-act") is not None}
     title = "Technical documentation index (MDR Annexes II and III, AI Act Annex IV)"
     return [compose_document(project, build, renderer, INDEX_KIND, SECTION, title, "mdr-index/mdr-index.md.j2", context,
-                             document_gaps(project, INDEX_KIND), sources=("techfile.yaml",))]
+                             document_gaps(project, INDEX_KIND))]
 
 
 def _annex_iv_places(pack: Framework) -> dict[str, list[dict[str, str]]]:
