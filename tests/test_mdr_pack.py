@@ -24,6 +24,7 @@ from techfile.publish.build import BuildResult, build
 from conftest import SAMPLE, SCHEMAS, run_cli
 
 PACKS = {"mdr": "mdr", "iso-13485": "iso_13485", "iso-14971": "iso_14971"}
+SAMPLE_ID = "thoravis-cxr"
 
 # MDR (EU) 2017/745 Annex I as the Regulation numbers it (OJ L 117, 5.5.2017): Chapter I Sections 1-9; Chapter II
 # Sections 10-22 with their numbered sub-sections (10.4 in turn has 10.4.1-10.4.5); Chapter III Section 23.
@@ -186,6 +187,11 @@ def test_sample_gspr_checklist_grades_every_requirement(sample_build: BuildResul
     row_14_1 = next(r for r in rows if r[0] == "14.1")
     assert row_14_1[5] == "none current" and row_14_1[6] == "described"
     assert "## Chapter II" in markdown and "### Section 17: Electronic programmable systems" in markdown and "## Chapter III" in markdown
+    import openpyxl  # the spreadsheet edition holds the same rows
+
+    sheet = openpyxl.load_workbook(sample_build.out / "xlsx" / f"{SAMPLE_ID}-gspr-checklist.xlsx")["GSPR checklist"]
+    cells = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [(f"annex_i.{c[2]}", c[9]) for c in cells] == list(grades.items())
 
 
 def test_sample_index_places_every_annex_iv_point_in_the_mdr_structure(sample_build: BuildResult) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from techfile.assess.gaps import requested_documents
 from techfile.assess.grades import NOT_APPLICABLE, ItemGrade, assess
-from techfile.documents.base import BuildInfo, Document, Missing
+from techfile.documents.base import BuildInfo, Document, Missing, Table, table_text
 from techfile.documents.common import compose_document, document_gaps, document_id, grade_row, link
 from techfile.documents.render import Renderer
 from techfile.frameworks.catalogue import load_catalogue
@@ -58,9 +58,25 @@ def gspr_documents(project: Project, build: BuildInfo, renderer: Renderer) -> li
                "total": len(grades.items), "applicable": applicable, "excluded": len(grades.items) - applicable,
                "decided": sum(1 for i in grades.items if i.id in decisions)}
     title = "GSPR checklist (MDR Annex I)"
-    return [compose_document(project, build, renderer, GSPR_KIND, SECTION, title, "gspr-checklist/gspr-checklist.md.j2",
-                             context, document_gaps(project, GSPR_KIND),
-                             sources=("gspr.yaml", "controls", "evidence", "system.yaml"))]
+    document = compose_document(project, build, renderer, GSPR_KIND, SECTION, title, "gspr-checklist/gspr-checklist.md.j2",
+                                context, document_gaps(project, GSPR_KIND),
+                                sources=("gspr.yaml", "controls", "evidence", "system.yaml"))
+    return [document.with_tables(_checklist_table(chapters))]
+
+
+def _checklist_table(chapters: list[dict[str, Any]]) -> Table:
+    """The checklist's rows as the Markdown shows them, one per requirement, for the spreadsheet edition."""
+    headers = ("Chapter", "Section", "GSPR", "Requirement", "Applies", "Justification", "Standards and solutions", "Controls",
+               "Evidence", "Grade", "Required")
+    rows = []
+    for chapter in chapters:
+        for group in chapter["groups"]:
+            section = f"{group['number']} {group['heading'].title}" if group["heading"] else "—"
+            for r in group["rows"]:
+                rows.append((chapter["chapter"].title, section, r["number"], r["title"],
+                             *(table_text(v) for v in (r["applies"], r["justification"], r["means"], r["controls"],
+                                                        r["evidence_cell"], r["grade"], r["required"]))))
+    return Table("GSPR checklist", headers, tuple(rows))
 
 
 def _place(pack: Framework, item_id: str) -> tuple[CatalogueItem | None, CatalogueItem | None]:
@@ -141,8 +157,16 @@ def mdr_index_documents(project: Project, build: BuildInfo, renderer: Renderer) 
     context = {"points": points, "structure": structure, "assessment_date": assessment.date,
                "eu_in_scope": assessment.framework("eu-ai-act") is not None}
     title = "Technical documentation index (MDR Annexes II and III, AI Act Annex IV)"
-    return [compose_document(project, build, renderer, INDEX_KIND, SECTION, title, "mdr-index/mdr-index.md.j2", context,
-                             document_gaps(project, INDEX_KIND))]
+    document = compose_document(project, build, renderer, INDEX_KIND, SECTION, title, "mdr-index/mdr-index.md.j2", context,
+                                document_gaps(project, INDEX_KIND))
+    placements = tuple((p["item"].ref, p["item"].title, f"Annex {place['ref'].removeprefix('Annex ')} {place['title']}",
+                        place["note"] or "—", f"{place['authority']} ({place['source']})", table_text(p["grade"]))
+                       for p in points for place in p["places"])
+    sections = tuple((f"Annex {s['number']}", s["section"].title, table_text(s["section"].summary), s["annex_iv"],
+                      ", ".join(str(link_["title"]) for link_ in s["documents"]) or "—") for s in structure)
+    return [document.with_tables(
+        Table("Annex IV points", ("Annex IV point", "What it asks", "MDR section", "Where in it", "Basis", "Grade"), placements),
+        Table("MDR structure", ("MDR section", "Title", "What it holds", "Annex IV points", "Documents"), sections))]
 
 
 def _annex_iv_places(pack: Framework) -> dict[str, list[dict[str, str]]]:
