@@ -142,7 +142,8 @@ def test_xlsx_risk_register_traceability_and_soc2_gap_list(office_build: BuildRe
 
     out = office_build.out / "xlsx"
     assert sorted(p.name for p in out.iterdir()) == [f"thoravis-cxr-{k}.xlsx" for k in
-                                                     ("risk-register", "soc2-readiness", "statement-of-applicability", "traceability")]
+                                                     ("gspr-checklist", "mdr-index", "risk-register", "soc2-readiness",
+                                                      "statement-of-applicability", "traceability")]
     risks = openpyxl.load_workbook(out / "thoravis-cxr-risk-register.xlsx")
     risk_ids = sorted(yaml.safe_load(p.read_text(encoding="utf-8"))["id"] for p in (SAMPLE / "risks").glob("*.yaml"))
     register = list(risks["Risk register"].iter_rows(min_row=2, values_only=True))
