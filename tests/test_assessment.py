@@ -287,7 +287,7 @@ def test_high_risk_default_gate_asks_for_evidence(project_copy: Path) -> None:
 
 def test_a_declared_gate_is_enforced(project_copy: Path) -> None:
     assert not [d for d in _diagnostics(project_copy) if d["code"] == "TF920"]
-    _set(project_copy / "techfile.yaml", "document_control:", "gates:\n  soc2: approved\ndocument_control:")
+    _set(project_copy / "techfile.yaml", "gates:\n", "gates:\n  soc2: approved\n")
     below = [d for d in _diagnostics(project_copy) if d["code"] == "TF920"]
     assert below and all(d["message"].startswith("soc2 ") and "must be approved" in d["message"] for d in below)
     assert run_cli("check", str(project_copy)).exit_code == 1

@@ -193,7 +193,7 @@ def test_json_export_validates_against_its_schema(project: Project) -> None:
 
 def test_json_export_holds_every_entity_id(project: Project) -> None:
     document = json.loads(project_json(project))
-    exported = {document["system"]["id"], document["soa"]["id"]}
+    exported = {document["system"]["id"], document["soa"]["id"], document["gspr"]["id"]}
     for key, value in document.items():
         if key != "frameworks" and isinstance(value, list):
             exported |= {entity["id"] for entity in value}

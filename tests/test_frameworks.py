@@ -26,7 +26,8 @@ def test_sample_is_clean_with_all_four_frameworks_and_a_custom_one() -> None:
     result = load_project(str(SAMPLE))
     assert result.diagnostics == []
     frameworks = {c.framework.id: c for c in assess(result.project).frameworks}
-    assert list(frameworks) == ["eu-ai-act", "iso-42001", "nist-ai-rmf", "soc2", "iso-13485"]
+    assert list(frameworks) == ["eu-ai-act", "iso-42001", "nist-ai-rmf", "soc2", "mdr", "iso-13485", "iso-14971",
+                                "thoravis-ai-policy"]
     assert frameworks["iso-42001"].count("not applicable") >= 1
 
 
@@ -218,6 +219,7 @@ def test_schemas_shipped_with_init_match(tmp_path: Path) -> None:
 
 def test_medical_template_is_the_sample(tmp_path: Path) -> None:
     assert run_cli("init", str(tmp_path / "med"), "--template", "medical").exit_code == 0
-    assert (tmp_path / "med" / "frameworks" / "iso-13485.yaml").is_file()
+    assert (tmp_path / "med" / "frameworks" / "thoravis-ai-policy.yaml").is_file()
+    assert (tmp_path / "med" / "gspr.yaml").is_file()
     assert not (tmp_path / "med" / "build").exists()
     shutil.rmtree(tmp_path / "med")

@@ -142,7 +142,8 @@ def test_xlsx_risk_register_traceability_and_soc2_gap_list(office_build: BuildRe
 
     out = office_build.out / "xlsx"
     assert sorted(p.name for p in out.iterdir()) == [f"thoravis-cxr-{k}.xlsx" for k in
-                                                     ("risk-register", "soc2-readiness", "statement-of-applicability", "traceability")]
+                                                     ("gspr-checklist", "mdr-index", "risk-register", "soc2-readiness",
+                                                      "statement-of-applicability", "traceability")]
     risks = openpyxl.load_workbook(out / "thoravis-cxr-risk-register.xlsx")
     risk_ids = sorted(yaml.safe_load(p.read_text(encoding="utf-8"))["id"] for p in (SAMPLE / "risks").glob("*.yaml"))
     register = list(risks["Risk register"].iter_rows(min_row=2, values_only=True))
@@ -158,7 +159,8 @@ def test_xlsx_risk_register_traceability_and_soc2_gap_list(office_build: BuildRe
     markdown = (office_build.out / "markdown" / "thoravis-cxr-traceability.md").read_text(encoding="utf-8")
     sections = markdown.split("## How to read this matrix", 1)[1].split("## Controls and what they satisfy", 1)[0]
     titles = [line[3:] for line in sections.splitlines() if line.startswith("## ")]
-    assert list(dict.fromkeys(r[0] for r in requirements)) == titles and len(titles) == 5  # EU AI Act, ISO 42001, NIST, SOC 2, ISO 13485
+    # EU AI Act, ISO 42001, NIST, SOC 2, the MDR, ISO 13485 and ISO 14971 packs, and the sample's AI policy
+    assert list(dict.fromkeys(r[0] for r in requirements)) == titles and len(titles) == 8
     table_rows = [line for line in sections.splitlines() if line.startswith("| ") and not line.startswith("| Requirement")]
     assert len(requirements) == len(table_rows)
 

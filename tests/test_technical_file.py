@@ -184,12 +184,13 @@ def test_classification_decides_the_default_documents(project_copy: Path) -> Non
                         encoding="utf-8")
     project = load_project(str(project_copy)).project
     assert project.settings is not None and project.settings.outputs.documents == []
-    assert requested_kinds(project) == REQUIRED_DOCUMENTS["high-risk"]
+    mdr = ["gspr-checklist", "mdr-index"]  # the sample has the MDR pack in scope: its documents come too
+    assert requested_kinds(project) == REQUIRED_DOCUMENTS["high-risk"] + mdr
     system = project_copy / "system.yaml"
     system.write_text(re.sub(r"(annex_i_product:\n\s+applies:) true", r"\1 false", system.read_text(encoding="utf-8")),
                       encoding="utf-8")
     minimal = load_project(str(project_copy))
-    assert requested_kinds(minimal.project) == REQUIRED_DOCUMENTS["minimal"]
+    assert requested_kinds(minimal.project) == REQUIRED_DOCUMENTS["minimal"] + mdr
     assert not [d for d in minimal.diagnostics if d.code in ("TF601", "TF602")]
 
 

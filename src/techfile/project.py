@@ -375,6 +375,7 @@ class Conformity:
 class NotApplicable:
     point: str
     justification: str
+    framework: str = "eu-ai-act"
 
 
 @dataclass(frozen=True)
@@ -747,6 +748,9 @@ class FrameworkClaims:
     iso_42001: list[str] = field(default_factory=list)
     nist_ai_rmf: list[str] = field(default_factory=list)
     soc2: list[str] = field(default_factory=list)
+    mdr: list[str] = field(default_factory=list)
+    iso_13485: list[str] = field(default_factory=list)
+    iso_14971: list[str] = field(default_factory=list)
     custom: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -778,6 +782,7 @@ class Procedure:
     approved_by: str | None = None
     approval_date: str | None = None
     iso_13485_clauses: list[str] = field(default_factory=list)
+    iso_14971_clauses: list[str] = field(default_factory=list)
     iso_42001_clauses: list[str] = field(default_factory=list)
     nist_ai_rmf: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
@@ -879,6 +884,39 @@ class StatementOfApplicability:
     decisions: list[SoaDecision]
     approved_by: str | None = None
     location: Location = Location("soa.yaml")
+
+
+@dataclass(frozen=True)
+class GsprDecision:
+    """One MDR Annex I requirement in the GSPR checklist: applies or not, why, and how conformity is shown."""
+
+    requirement: str
+    applicable: bool
+    justification: str | None = None
+    standards: list[str] = field(default_factory=list)
+    common_specifications: list[str] = field(default_factory=list)
+    solutions: Prose | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+    @property
+    def means(self) -> bool:
+        """The decision names how the requirement is met: a standard, a common specification or another solution."""
+        return bool(self.standards or self.common_specifications or (self.solutions and self.solutions.text.strip()))
+
+
+@dataclass(frozen=True)
+class GsprChecklist:
+    """gspr.yaml: the decisions on MDR Annex I general safety and performance requirements."""
+
+    id: str
+    version: str
+    owner: str
+    date: str
+    decisions: list[GsprDecision]
+    approved_by: str | None = None
+    location: Location = Location("gspr.yaml")
 
 
 @dataclass(frozen=True)
@@ -1034,6 +1072,7 @@ class Mapping:
     to: ItemReference
     authority: str
     source: str | None = None
+    note: str | None = None
     location: Location = Location("")
 
 
@@ -1050,7 +1089,7 @@ class CustomFramework:
 # --- the project ------------------------------------------------------------------------------
 
 Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure | Evidence | LogbookEntry
-          | StatementOfApplicability | Change | LineageGraph)
+          | StatementOfApplicability | GsprChecklist | Change | LineageGraph)
 
 
 @dataclass(frozen=True)
@@ -1072,10 +1111,11 @@ class Project:
     changes: list[Change]
     frameworks: list[CustomFramework] = field(default_factory=list)
     lineage: list[LineageGraph] = field(default_factory=list)
+    gspr: GsprChecklist | None = None
 
     def entities(self) -> list[Entity]:
         """Every entity with an id, in source order."""
-        singles: list[Entity] = [e for e in (self.system, self.soa) if e is not None]
+        singles: list[Entity] = [e for e in (self.system, self.soa, self.gspr) if e is not None]
         groups: list[list[Entity]] = [self.pipeline_stages, self.datasets, self.models, self.risks, self.controls,
                                       self.procedures, self.evidence, self.logbook, self.changes, self.lineage]
         return singles + [e for group in groups for e in group]

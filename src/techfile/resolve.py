@@ -32,6 +32,7 @@ ENTITY_TYPES: dict[str, type] = {
     "evidence": model.Evidence,
     "logbook_entry": model.LogbookEntry,
     "soa": model.StatementOfApplicability,
+    "gspr": model.GsprChecklist,
     "change": model.Change,
     "framework": model.CustomFramework,
     "lineage": model.LineageGraph,
@@ -61,6 +62,7 @@ def resolve_project(root: Path, documents: list[tuple[str, SourceDocument]]) -> 
         changes=sorted(built["change"], key=lambda c: (c.date, c.id)),
         frameworks=sorted(built["framework"], key=lambda f: f.framework.id),
         lineage=sorted(built["lineage"], key=lambda g: g.id),
+        gspr=_single(built["gspr"]),
     )
     return project, diagnostics
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import difflib
 
 from techfile.diagnostics import Diagnostic, finding
-from techfile.frameworks.registry import BUILTIN, builtin_framework, claims, custom_framework
+from techfile.frameworks.registry import BUILTIN, PROCEDURE_FIELDS, builtin_framework, claims, custom_framework, procedure_claims
 from techfile.project import Location, Project
 
 
 def check_framework_ids(project: Project) -> list[Diagnostic]:
-    """Controls' claims, risks' and procedures' NIST subcategories, SoA controls, Art. 5 findings and custom mappings."""
+    """Controls' claims, risks' NIST subcategories, procedures' NIST subcategories and ISO 13485/14971 clauses, SoA
+    controls, GSPR checklist requirements, not-applicable clauses of the packs, Art. 5 findings and custom mappings."""
+    assert project.settings is not None
     known = {f: builtin_framework(f).ids for f in BUILTIN}
-    known.update({f.framework.id: custom_framework(f).ids for f in project.frameworks})
+    selected = set(project.settings.frameworks)
+    known.update({f.framework.id: custom_framework(f).ids for f in project.frameworks if f.framework.id not in selected})
     findings: list[Diagnostic] = []
 
     def verify(framework: str, item: str, where: Location, subject: str) -> None:
@@ -33,12 +36,21 @@ def check_framework_ids(project: Project) -> list[Diagnostic]:
         for item in risk.nist_ai_rmf:
             verify("nist-ai-rmf", item, risk.location, f"risk {risk.id!r}")
     for procedure in project.procedures:
-        for item in procedure.nist_ai_rmf:
-            verify("nist-ai-rmf", item, procedure.location, f"procedure {procedure.id!r}")
+        for framework, items in procedure_claims(procedure).items():
+            where = procedure.field_locations.get(PROCEDURE_FIELDS[framework], procedure.location)
+            for item in items:
+                verify(framework, item, where, f"procedure {procedure.id!r}")
     if project.soa:
         for decision in project.soa.decisions:
             verify("iso-42001", decision.control, decision.location, "the Statement of Applicability")
+    if project.gspr:
+        for decision in project.gspr.decisions:
+            verify("mdr", decision.requirement, decision.location, "the GSPR checklist")
     if project.system:
+        not_applicable_at = project.system.field_locations.get("not_applicable", project.system.location)
+        for entry in project.system.not_applicable:
+            if entry.framework != "eu-ai-act":
+                verify(entry.framework, entry.point, not_applicable_at, "`not_applicable`")
         where = project.system.field_locations.get("classification", project.system.location)
         for item in project.system.classification.prohibited_practices_screening.practices_found:
             verify("eu-ai-act", item, where, "the Art. 5 screening")

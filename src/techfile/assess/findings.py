@@ -15,6 +15,7 @@ from techfile.assess.fairness import check_fairness
 from techfile.assess.gaps import approval_findings, project_gaps, requested_documents
 from techfile.assess.grades import assess
 from techfile.assess.logbook import check_logbook
+from techfile.assess.packs import check_packs
 from techfile.assess.risks import check_risks
 from techfile.assess.soa import check_soa
 from techfile.diagnostics import Diagnostic, finding
@@ -48,7 +49,7 @@ def assess_project(project: Project, broken: BrokenSources | None = None, strict
     if project.settings is None or project.system is None:
         return diagnostics
     assessment = assess(project)
-    own = (check_framework_ids(project) + check_fairness(project) + check_risks(project) + check_soa(project)
+    own = (check_framework_ids(project) + check_fairness(project) + check_risks(project) + check_soa(project) + check_packs(project)
            + check_consistency(project, assessment.date) + check_evidence_validity(project, assessment.evidence, assessment.date))
     gaps = []
     outcome = classify(project.system)
@@ -96,7 +97,7 @@ def _check_classification_facts(project: Project, outcome: Classification) -> li
                                 "Screen against Art. 5(1)(a)-(h), then set `prohibited_practices_screening.screened: true`."))
     not_applicable_at = locations.get("not_applicable", system.location)
     for entry in system.not_applicable:
-        if entry.point not in act.items:
+        if entry.framework == "eu-ai-act" and entry.point not in act.items:
             findings.append(finding("TF603", not_applicable_at.path, not_applicable_at.line, not_applicable_at.col,
                                     f"`not_applicable` names {entry.point!r}, which is not an EU AI Act point"
                                     + _close(entry.point, list(act.items)), "Use an id such as annex_iv.1.f."))

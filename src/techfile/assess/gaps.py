@@ -14,11 +14,15 @@ from techfile.project import Location, Project
 
 # Every document kind techfile makes, in site order (documents/ has one builder for each).
 DOCUMENT_KINDS = ("technical-file", "declaration-of-conformity", "instructions-for-use", "model-cards", "datasheets",
-                  "risk-register", "statement-of-applicability", "soc2-readiness", "traceability", "qms-manual", "logbook")
+                  "risk-register", "statement-of-applicability", "soc2-readiness", "traceability", "qms-manual", "logbook",
+                  "gspr-checklist", "mdr-index")
+# The documents of the MDR pack: made when `mdr` is in scope (assess/gspr.py).
+MDR_DOCUMENTS = ("gspr-checklist", "mdr-index")
 # Document kind → the EU AI Act catalogue section whose points it shows.
 DOCUMENT_SECTIONS = {"technical-file": "annex_iv", "instructions-for-use": "article_13_3",
                      "declaration-of-conformity": "annex_v", "qms-manual": "article_17_1"}
-FRAMEWORK_DOCUMENTS = {"iso-42001": "statement-of-applicability", "nist-ai-rmf": "risk-register", "soc2": "soc2-readiness"}
+FRAMEWORK_DOCUMENTS = {"iso-42001": "statement-of-applicability", "nist-ai-rmf": "risk-register", "soc2": "soc2-readiness",
+                       "mdr": "gspr-checklist", "iso-13485": "qms-manual", "iso-14971": "risk-register"}
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ def requested_documents(project: Project) -> list[str]:
     assert project.settings is not None and project.system is not None
     if project.settings.outputs.documents:
         return list(project.settings.outputs.documents)
+    mdr = list(MDR_DOCUMENTS) if "mdr" in project.settings.frameworks else []
     if "eu-ai-act" in project.settings.frameworks:
-        return classify(project.system).required_documents
-    return list(DOCUMENT_KINDS)
+        return classify(project.system).required_documents + mdr
+    return [kind for kind in DOCUMENT_KINDS if kind not in MDR_DOCUMENTS] + mdr
 
 
 _GAPS: list[tuple[Project, Assessment, tuple[str, ...], list[Gap]]] = []
@@ -101,6 +106,7 @@ def _find_gaps(project: Project, requested: list[str], assessment: Assessment) -
                 kinds = [k for k in ("traceability", FRAMEWORK_DOCUMENTS.get(grades.framework.id)) if k in requested]
                 gaps.append(_gate_gap(item, project.settings.location, tuple((k, None) for k in kinds)))
     gaps += _soa_gaps(project, requested)
+    gaps += gspr_gaps(project, requested)
     gaps += _entity_gaps(project, requested, high_risk)
     return gaps
 
@@ -167,6 +173,31 @@ def _soa_gaps(project: Project, requested: list[str]) -> list[Gap]:
             gaps.append(Gap(f"{decision.control}: justification", f"Annex A control {decision.control} is {verb} without a justification",
                             "Say why the control is needed (or not), e.g. with the risk or requirement behind it.", "TF902",
                             decision.location, kinds, (decision.control,)))
+    return gaps
+
+
+def gspr_gaps(project: Project, requested: list[str]) -> list[Gap]:
+    """The GSPR checklist decides every MDR Annex I requirement; one it excludes says why."""
+    assert project.settings is not None
+    if "mdr" not in project.settings.frameworks:
+        return []
+    kinds = tuple((k, None) for k in ("gspr-checklist",) if k in requested)
+    requirements = builtin_framework("mdr").assessable_items()
+    if project.gspr is None:
+        return [Gap("GSPR checklist", "MDR is in scope but the project has no gspr.yaml (GSPR checklist)",
+                    f"Create gspr.yaml with a decision for each of the {len(requirements)} Annex I requirements.", "TF980",
+                    Location("gspr.yaml"), kinds)]
+    decided = {d.requirement for d in project.gspr.decisions}
+    gaps = [Gap(f"{r.id} {r.title}", f"MDR {r.id} ({r.title}) is not decided in the GSPR checklist",
+                "Add a decision: applicable or not, with the standards or solutions applied, or the justification.",
+                "TF981", project.gspr.location, kinds, (r.id,))
+            for r in requirements if r.id not in decided]
+    for decision in project.gspr.decisions:
+        if not decision.applicable and not (decision.justification or "").strip():
+            gaps.append(Gap(f"{decision.requirement}: justification",
+                            f"MDR {decision.requirement} is excluded from the GSPR checklist without a justification",
+                            "Say why the requirement does not apply to the device.", "TF982", decision.location, kinds,
+                            (decision.requirement,)))
     return gaps
 
 

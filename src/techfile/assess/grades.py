@@ -18,8 +18,8 @@ from techfile.assess.declaration import declaration_points
 from techfile.assess.evidence import EvidenceState, assessment_date, evidence_states
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
-from techfile.frameworks.registry import Framework, builtin_framework, claims, project_frameworks
-from techfile.project import Control, Location, Procedure, Project
+from techfile.frameworks.registry import PROCEDURE_FIELDS, Framework, builtin_framework, claims, project_frameworks
+from techfile.project import CatalogueItem, Control, GsprDecision, Location, Procedure, Project
 
 MISSING, DESCRIBED, EVIDENCED, APPROVED = "missing", "described", "evidenced", "approved"
 NOT_APPLICABLE = "not applicable"
@@ -203,6 +203,9 @@ class _Grader:
         self.role_exclusions: dict[str, str] | None = None  # EU AI Act items that bind none of the project's roles
         self.high_risk = self.conditions["high_risk"]
         self.procedures = {p.id: p for p in project.procedures}
+        self.gspr: dict[str, GsprDecision] = {}
+        for decision in project.gspr.decisions if project.gspr else []:
+            self.gspr.setdefault(decision.requirement, decision)  # a second decision is reported by check (TF983)
         self.claimed: dict[tuple[str, str], list[Control]] = {}
         for control in project.controls:
             if control.status == "retired":
@@ -261,6 +264,8 @@ class _Grader:
     def framework(self, framework: Framework) -> FrameworkGrades:
         if framework.id == "eu-ai-act":
             leaves = self._eu_items()
+        elif framework.id == "mdr":
+            leaves = [self._gspr_item(framework, item) for item in framework.assessable_items()]
         else:
             leaves = [self._claimed_item(framework, item.id, item.title, item.id, item.category) for item in framework.assessable_items()]
         return FrameworkGrades(framework, tuple(self._with_parents(leaves)))
@@ -272,7 +277,8 @@ class _Grader:
         gate = self.gate(framework.id, item_id, section)
         excluded = self._excluded(framework, item_id, category)
         controls = self.claimed.get((framework.id, item_id), [])
-        procedures = [p for p in self.project.procedures if framework.id == "nist-ai-rmf" and item_id in p.nist_ai_rmf]
+        listed_in = PROCEDURE_FIELDS.get(framework.id)
+        procedures = [p for p in self.project.procedures if listed_in and item_id in getattr(p, listed_in)]
         if excluded:
             return ItemGrade(framework.id, item_id, ref, title, NOT_APPLICABLE, excluded, gate, parent, section,
                              tuple(c.id for c in controls))
@@ -296,10 +302,10 @@ class _Grader:
             for decision in self.project.soa.decisions:
                 if decision.control == item_id and not decision.applicable:
                     return f"excluded in the Statement of Applicability: {decision.justification or 'no justification given'}"
+        for entry in self.project.system.not_applicable:
+            if entry.framework == framework.id and entry.point == item_id:
+                return entry.justification
         if framework.id == "eu-ai-act":
-            for entry in self.project.system.not_applicable:
-                if entry.point == item_id:
-                    return entry.justification
             return (_rule_exclusion(framework.id, item_id, self.conditions) or self._eu_exclusions().get(item_id))
         return _rule_exclusion(framework.id, item_id, self.conditions)
 
@@ -318,6 +324,30 @@ class _Grader:
                     excluded.setdefault(item_id, found.reason)
             self.role_exclusions = excluded
         return self.role_exclusions
+
+    def _gspr_item(self, framework: Framework, item: CatalogueItem) -> ItemGrade:
+        """An MDR Annex I requirement: decided in gspr.yaml; described by the standards, common specifications or other
+        solutions its decision names, or by controls that claim it; evidenced by the decision's evidence and by the
+        evidence of the working controls that claim it."""
+        gate = self.gate(framework.id, item.id, "")
+        decision = self.gspr.get(item.id)
+        controls = self.claimed.get((framework.id, item.id), [])
+        checklist = self.project.gspr
+        location = decision.location if decision else (controls[0].location if controls else
+                                                       checklist.location if checklist else Location("gspr.yaml"))
+        if decision is not None and not decision.applicable:
+            reason = f"not applicable (gspr.yaml): {decision.justification or 'no justification given'}"
+            return ItemGrade(framework.id, item.id, item.id, item.title, NOT_APPLICABLE, reason, gate, item.parent, "",
+                             tuple(c.id for c in controls), location=location)
+        evidence = (list(decision.evidence) if decision else []) + self._control_evidence(controls)
+        if decision is None:
+            not_described = "no decision in gspr.yaml" + ("" if controls else " and no control claims it")
+        else:
+            not_described = "gspr.yaml names no standard, common specification or solution for it, and no control claims it"
+        grade, reason, current, approved = self._grade(bool(decision and decision.means) or bool(controls), evidence,
+                                                       not_described)
+        return ItemGrade(framework.id, item.id, item.id, item.title, grade, reason, gate, item.parent, "",
+                         tuple(c.id for c in controls), (), current, approved, (), location)
 
     def _decision_location(self, framework_id: str, item_id: str) -> Location | None:
         if framework_id == "iso-42001" and self.project.soa:

@@ -8,6 +8,7 @@ from techfile.assess.gaps import requested_documents
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
+from techfile.documents.gspr import gspr_documents, mdr_index_documents
 from techfile.documents.home import home_document
 from techfile.documents.instructions import instructions_documents
 from techfile.documents.logbook import logbook_documents
@@ -36,6 +37,8 @@ DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
     "traceability": traceability_documents,
     "qms-manual": qms_manual_documents,
     "logbook": logbook_documents,
+    "gspr-checklist": gspr_documents,
+    "mdr-index": mdr_index_documents,
 }
 
 

@@ -8,15 +8,22 @@ from functools import cache
 
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
-from techfile.project import CatalogueItem, Control, CustomFramework, Project
+from techfile.project import CatalogueItem, Control, CustomFramework, Procedure, Project
 
-# Built-in framework id → (catalogue file, key under a control's `satisfies`), in report order.
+# Built-in framework id → (catalogue file, key under a control's `satisfies`), in report order. The last three are
+# framework packs: catalogues in the custom-framework format (schemas/framework.schema.json) that ship with techfile.
 BUILTIN = {
     "eu-ai-act": ("eu_ai_act", "eu_ai_act"),
     "iso-42001": ("iso_42001", "iso_42001"),
     "nist-ai-rmf": ("nist_ai_rmf", "nist_ai_rmf"),
     "soc2": ("soc2", "soc2"),
+    "mdr": ("mdr", "mdr"),
+    "iso-13485": ("iso_13485", "iso_13485"),
+    "iso-14971": ("iso_14971", "iso_14971"),
 }
+PACKS = ("mdr", "iso-13485", "iso-14971")
+# Pack id → the QMS procedure field that lists its items (procedures describe those items, as controls do).
+PROCEDURE_FIELDS = {"nist-ai-rmf": "nist_ai_rmf", "iso-13485": "iso_13485_clauses", "iso-14971": "iso_14971_clauses"}
 AUTHORITIES = ("official", "listed", "institutional", "community", "derived")
 
 
@@ -51,6 +58,7 @@ class CrosswalkLink:
     to_item: str
     authority: str
     source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class Crosswalk:
                 found.append(link)
             elif (link.to_framework, link.to_item) == (framework, item):
                 found.append(CrosswalkLink(link.to_framework, link.to_item, link.from_framework, link.from_item,
-                                           link.authority, link.source))
+                                           link.authority, link.source, link.note))
         return sorted(set(found), key=lambda link: (AUTHORITIES.index(link.authority), link.to_framework, link.to_item))
 
 
@@ -91,18 +99,35 @@ def custom_framework(source: CustomFramework) -> Framework:
 
 
 def project_frameworks(project: Project) -> list[Framework]:
-    """The frameworks in scope: the built-ins techfile.yaml names, then the project's own."""
+    """The frameworks in scope: the built-ins techfile.yaml names, then the project's own (one that takes the id of a
+    selected pack is reported by `check`, TF986, and left out)."""
     assert project.settings is not None
     builtins = [builtin_framework(f) for f in BUILTIN if f in project.settings.frameworks]
-    return builtins + [custom_framework(f) for f in project.frameworks]
+    taken = {f.id for f in builtins}
+    return builtins + [custom_framework(f) for f in project.frameworks if f.framework.id not in taken]
 
 
 def claims(control: Control) -> dict[str, list[str]]:
-    """Framework id → the item ids a control claims to satisfy."""
+    """Framework id → the item ids a control claims to satisfy (claims under `custom` with a pack's id count for it)."""
     satisfied = control.satisfies
     found = {framework: list(getattr(satisfied, key)) for framework, (_, key) in BUILTIN.items() if getattr(satisfied, key)}
-    found.update({framework: list(items) for framework, items in satisfied.custom.items() if items})
+    for framework, items in satisfied.custom.items():
+        if items:
+            found[framework] = list(dict.fromkeys(found.get(framework, []) + list(items)))
     return found
+
+
+def procedure_claims(procedure: Procedure) -> dict[str, list[str]]:
+    """Framework id → the item ids a QMS procedure lists (NIST AI RMF subcategories, ISO 13485 and 14971 clauses)."""
+    return {framework: list(getattr(procedure, name)) for framework, name in PROCEDURE_FIELDS.items() if getattr(procedure, name)}
+
+
+@cache
+def pack_links(framework_id: str) -> tuple[CrosswalkLink, ...]:
+    """The mappings a framework pack's catalogue declares."""
+    data = load_catalogue(BUILTIN[framework_id][0])
+    return tuple(CrosswalkLink(m["from"]["framework"], str(m["from"]["item"]), m["to"]["framework"], str(m["to"]["item"]),
+                               m["authority"], m.get("source", ""), m.get("note", "")) for m in data.get("mappings", []))
 
 
 @cache
@@ -113,7 +138,9 @@ def _builtin_links() -> tuple[CrosswalkLink, ...]:
 
 
 def project_crosswalk(project: Project) -> Crosswalk:
-    """The built-in crosswalk plus the mappings the project's own frameworks declare."""
-    custom = tuple(CrosswalkLink(m.from_.framework, m.from_.item, m.to.framework, m.to.item, m.authority, m.source or "")
-                   for f in project.frameworks for m in f.mappings)
-    return Crosswalk(_builtin_links() + custom)
+    """The built-in crosswalk, the mappings of the packs in scope, and those the project's own frameworks declare."""
+    assert project.settings is not None
+    packs = tuple(link for f in PACKS if f in project.settings.frameworks for link in pack_links(f))
+    custom = tuple(CrosswalkLink(m.from_.framework, m.from_.item, m.to.framework, m.to.item, m.authority, m.source or "",
+                                 m.note or "") for f in project.frameworks for m in f.mappings)
+    return Crosswalk(_builtin_links() + packs + custom)

@@ -34,6 +34,7 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
     SourceKind("evidence", "evidence", folder=True, label="evidence record"),
     SourceKind("logbook_entry", "logbook", folder=True, label="logbook entry"),
     SourceKind("soa", "soa.yaml", folder=False, label="Statement of Applicability"),
+    SourceKind("gspr", "gspr.yaml", folder=False, label="GSPR checklist"),
     SourceKind("change", "changes", folder=True, label="change"),
     SourceKind("lineage", "lineage", folder=True, label="lineage graph"),
     SourceKind("framework", "frameworks", folder=True, label="framework catalogue"),
