@@ -142,12 +142,14 @@ def test_fria_requirement_follows_role_and_class(use_case: str, kind: str, requi
 
 def test_no_fria_without_a_deployer_or_for_an_annex_i_product(tmp_path: Path) -> None:
     credit = _copy(CREDIT, tmp_path, "credit")
-    _remove_key(credit / "techfile.yaml", "deployer")
-    assert not fria_requirement(load_project(credit).project).applies
+    _set(credit / "techfile.yaml", "role: [provider, deployer]", "role: provider")
+    decision = fria_requirement(load_project(credit).project)
+    assert not decision.applies and "it binds deployer" in decision.reason
     medical = _copy(SAMPLE, tmp_path, "medical")
-    _set(medical / "techfile.yaml", "role: provider\n", "role: provider\ndeployer:\n  kind: public-authority\n")
+    _set(medical / "techfile.yaml", "role: provider\neu_ai_act:\n", "role: [provider, deployer]\neu_ai_act:\n"
+         "  deployer:\n    kind: public-authority\n")
     decision = fria_requirement(load_project(medical).project)
-    assert not decision.applies and "Art. 6(2)" in decision.reason
+    assert not decision.applies and "annex-iii" in decision.reason
 
 
 def test_a_required_fria_that_is_absent_fails_check_before_first_use(tmp_path: Path) -> None:
@@ -156,7 +158,7 @@ def test_a_required_fria_that_is_absent_fails_check_before_first_use(tmp_path: P
     findings = [d for d in _diagnostics(project) if d["code"] == "TF953"]
     assert len(findings) == 1 and findings[0]["severity"] == "error"
     assert "before the system's first use on 2027-01-11 (Art. 27(1)" in str(findings[0]["message"])
-    assert findings[0]["path"].endswith("techfile.yaml") and findings[0]["line"] > 1  # at `deployer`
+    assert findings[0]["path"].endswith("techfile.yaml") and findings[0]["line"] > 1  # at `eu_ai_act`
     markdown = _markdown(project, tmp_path, "fria")
     assert markdown.count("**MISSING:**") == len(FRIA_POINTS)
     _set(project / "techfile.yaml", 'first_use: "2027-01-11"', 'first_use: "2026-11-02"')  # before the assessment date
@@ -202,7 +204,7 @@ def test_credit_registers_under_section_a_with_every_point(tmp_path: Path) -> No
 # (point, how to remove its source fact, what the finding names)
 SECTION_A_REMOVALS = [
     ("2", ("registration.yaml", "submitted_by"), "registration.yaml `submitted_by`"),
-    ("3", ("system.yaml", "not_applicable"), "techfile.yaml `provider.authorised_representative`"),
+    ("3", ("techfile.yaml", "established_in_union"), "techfile.yaml `provider.authorised_representative`"),
     ("6", ("registration.yaml", "operating_logic"), "registration.yaml `operating_logic`"),
     ("10", ("registration.yaml", "member_states"), "registration.yaml `member_states`"),
     ("11", ("system.yaml", "declaration"), "the declaration of conformity, Annex V"),
@@ -215,7 +217,7 @@ def test_a_section_a_fact_removed_is_missing_and_check_names_it(point: str, remo
                                                               tmp_path: Path) -> None:
     project = _copy(CREDIT, tmp_path)
     file, key = removal
-    _remove_key(project / file, key, "  " if key == "declaration" else "")
+    _remove_key(project / file, key, "  " if key in ("declaration", "established_in_union") else "")
     ref = f"Annex VIII, Section A, point {point}"
     findings = [m for m in _codes(project, "TF955") if m.startswith(f"{ref} is missing")]
     assert len(findings) == 1 and names in findings[0], findings
@@ -263,7 +265,6 @@ def _section_b(tmp_path: Path) -> Path:
     system = project / "system.yaml"
     _set(system, 'use_case: "5.b"', 'use_case: "4.a"')
     _set(system, "    claimed: false\n    profiling: true", "    claimed: true\n    condition: a\n    profiling: false")
-    _set(system, "not_applicable:\n", "not_applicable:\n  - point: annex_viii.b.3\n    justification: Established in the Union.\n")
     return project
 
 
@@ -284,8 +285,8 @@ def test_an_art_6_3_system_registers_under_section_b(tmp_path: Path) -> None:
 def _section_c(tmp_path: Path) -> Path:
     project = _copy(CREDIT, tmp_path)
     _set(project / "system.yaml", 'use_case: "5.b"', 'use_case: "5.a"')
-    _set(project / "techfile.yaml", "  kind: private\n", "  kind: public-authority\n  name: Stadt Musterheim, Sozialamt\n"
-         "  address: Rathausplatz 1, 12345 Musterheim, Germany\n  contact: ki@musterheim.example\n")
+    _set(project / "techfile.yaml", "    kind: private\n", "    kind: public-authority\n    name: Stadt Musterheim, Sozialamt\n"
+         "    address: Rathausplatz 1, 12345 Musterheim, Germany\n    contact: ki@musterheim.example\n")
     (project / "registration.yaml").write_text((project / "registration.yaml").read_text(encoding="utf-8")
                                                + "provider_entry_url: https://ai-database.example/entry/123\n",
                                                encoding="utf-8")
@@ -303,7 +304,7 @@ def test_a_public_authority_deployer_registers_under_section_c(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("point", "file", "key", "indent", "names"), [
-    ("1", "techfile.yaml", "contact", "  ", "techfile.yaml `deployer.contact`"),
+    ("1", "techfile.yaml", "contact", "  ", "techfile.yaml `eu_ai_act.deployer.contact`"),
     ("3", "registration.yaml", "provider_entry_url", "", "registration.yaml `provider_entry_url`"),
     ("4", "fria.yaml", "findings_summary", "", "fria.yaml `findings_summary`"),
     ("5", "fria.yaml", "dpia", "", "fria.yaml `dpia`"),
@@ -312,7 +313,7 @@ def test_a_section_c_fact_removed_is_missing_and_check_names_it(point: str, file
                                                               names: str, tmp_path: Path) -> None:
     project = _section_c(tmp_path)
     if file == "techfile.yaml":  # the deployer's contact, not the provider's
-        _set(project / file, "  contact: ki@musterheim.example\n", "")
+        _set(project / file, "    contact: ki@musterheim.example\n", "")
     else:
         _remove_key(project / file, key, indent)
     findings = [m for m in _codes(project, "TF955") if m.startswith(f"Annex VIII, Section C, point {point} is missing")]

@@ -338,6 +338,7 @@ class _Grader:
         for section in ("annex_iv", "annex_v"):
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in act.section(section)]
         in_sections = {i.id for s in EU_SECTIONS for i in act.section(s)}
+        in_sections |= {i for s in TABLE_SECTIONS for i in load_catalogue(FACT_TABLES[s])}  # graded from their sources
         documentable = [i for i in framework.items if i.kind == "requirement" and i.id not in in_sections]
         found += [self._claimed_item(framework, i.id, i.title, act.ref(i.id), None, "requirements") for i in documentable]
         for section in ("article_12", "article_13_3", "article_17_1"):

@@ -42,16 +42,18 @@ class ReportingRoute:
 
 
 def reporting_route(project: Project) -> ReportingRoute:
-    """Art. 73(10) for medical devices (from the Annex I legislation named in system.yaml), Art. 73(9) where
+    """Art. 73(10) for medical devices (from the Annex I point of the classification), Art. 73(9) where
     monitoring.yaml declares equivalent sectoral reporting, else the AI Act's own route."""
+    from techfile.assess.operators import operator_facts
+    from techfile.frameworks.eu_ai_act import eu_ai_act
+
     assert project.system is not None
     routes = _data()["sectoral_routes"]
-    product = project.system.classification.annex_i_product
     mdr = routes["art_73.10"]
-    legislation = product.legislation or ""
-    if product.applies and any(marker in legislation for marker in mdr["legislation_markers"]):
-        return ReportingRoute("art_73.10", mdr["ref"], f"{mdr['title']}: system.yaml names {legislation.split(' — ')[0]}",
-                              tuple(mdr["reportable"]), mdr["authority"], mdr["sectoral_regime"])
+    point = operator_facts(project).annex_i_point
+    if point in mdr["annex_i_points"]:
+        return ReportingRoute("art_73.10", mdr["ref"], f"{mdr['title']}: the system falls under {eu_ai_act().ref(point)}, "
+                              f"{eu_ai_act().title(point)}", tuple(mdr["reportable"]), mdr["authority"], mdr["sectoral_regime"])
     declared = project.monitoring.sectoral_reporting if project.monitoring else None
     if declared is not None and project.system.classification.annex_iii.applies:
         equivalent = routes["art_73.9"]

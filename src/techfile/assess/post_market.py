@@ -18,7 +18,7 @@ NOTIFIED_BODY_PROCEDURES = ("annex-vii-notified-body", "sectoral-legislation")
 
 def post_market_conditions(project: Project) -> dict[str, bool]:
     """The conditions of the applicability rules (frameworks/applicability.yaml) for Art. 27 and Annex VIII."""
-    assert project.system is not None
+    assert project.settings is not None and project.system is not None
     registration = registration_sections(project)
     conformity = project.system.conformity
     product = project.system.classification.annex_i_product
@@ -31,6 +31,7 @@ def post_market_conditions(project: Project) -> dict[str, bool]:
         "notified_body_certificate": bool((conformity and conformity.procedure in NOTIFIED_BODY_PROCEDURES)
                                           or (product.applies and product.third_party_assessment)),
         "registration_information_url": bool(project.registration and project.registration.information_url),
+        "provider_outside_union": project.settings.eu_ai_act.established_in_union is not True,
     }
 
 
@@ -75,15 +76,15 @@ def _fria_gaps(project: Project, requested: list[str], as_of: str) -> list[Gap]:
     shown = _shown(requested, "fria", "fria")
     requirement = fria_requirement(project)
     if requirement.applies and project.fria is None:
-        deployer = project.settings.deployer
+        deployer = project.settings.eu_ai_act.deployer
         first_use = deployer.first_use if deployer else None
         if first_use is None:
-            when = "before the system's first use (techfile.yaml `deployer.first_use` gives no date)"
+            when = "before the system's first use (techfile.yaml `eu_ai_act.deployer.first_use` gives no date)"
         elif first_use >= as_of:
             when = f"before the system's first use on {first_use}"
         else:
             when = f"before first use, which techfile.yaml dates {first_use}, already past"
-        where = project.settings.field_locations.get("deployer", project.settings.location)
+        where = project.settings.field_locations.get("eu_ai_act", project.settings.location)
         gaps.append(Gap("Fundamental rights impact assessment", f"a fundamental rights impact assessment is required "
                         f"{when} ({requirement.ref}: {requirement.reason}), and the project has no fria.yaml",
                         "Perform the assessment and record it in fria.yaml (schema fria.schema.json), then notify the "
