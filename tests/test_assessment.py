@@ -16,7 +16,7 @@ from techfile.publish.build import build
 
 from conftest import REPO, SAMPLE, run_cli
 
-TEMPLATES = ["medical", "fraud", "sentiment", "minimal"]
+TEMPLATES = ["medical", "fraud", "credit", "sentiment", "minimal"]
 
 
 def _project(name: str, tmp_path: Path) -> Path:
@@ -158,7 +158,8 @@ def test_check_reports_every_gap_the_build_shows(name: str, tmp_path: Path) -> N
             risk.unlink()
     result = build(project, tmp_path / "out", pdf=False)
     shown = {g.message for d in result.documents for g in d.gaps}
-    gap_codes = {"TF601", "TF602", "TF803", "TF804", "TF901", "TF902", "TF920", "TF923"}
+    gap_codes = {"TF601", "TF602", "TF803", "TF804", "TF901", "TF902", "TF920", "TF923", "TF950", "TF951", "TF952",
+                 "TF953", "TF954", "TF955", "TF956", "TF957", "TF958", "TF959", "TF960"}
     reported = {d["message"] for d in _diagnostics(project) if d["code"] in gap_codes}
     assert shown == reported
     assert shown, "the test made no gap"

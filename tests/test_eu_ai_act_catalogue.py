@@ -41,6 +41,7 @@ ITEM_SECTIONS = (
     "registration",
     "article_86",
     "gpai",
+    "annex_viii",
 )
 CHILD_KEYS = ("points", "use_cases")
 ID_PATTERN = re.compile(r"^(art|annex)_[0-9ivx]+(\.[0-9a-z]+)*$")
@@ -134,6 +135,8 @@ def expected_ref(id_: str) -> str | None:
         return annex
     if number == "vii":  # Annex VII is numbered 3.1, 4.2, ...; the reference's refs are kept as they are.
         return None
+    if number == "viii":  # Annex VIII has Sections A-C, each with numbered points
+        return f"{annex}, Section {parts[0].upper()}" + (f", point {parts[1]}" if len(parts) > 1 else "")
     return f"{annex}, point {parts[0]}" + "".join(f"({p})" for p in parts[1:])
 
 
@@ -362,4 +365,6 @@ def test_reference_ids_covered(cat: dict[str, Any], reference: dict[str, Any]) -
     wanted |= set(ids_anywhere(reference["article_6"]["items"]))
     for article in reference["requirements_high_risk"]["articles"]:
         wanted |= set(ids_anywhere(article["items"]))
+    for section in ("section_a", "section_b", "section_c"):
+        wanted |= set(ids_anywhere(reference["annex_viii"][section]["items"]))
     assert not wanted - ours, sorted(wanted - ours)

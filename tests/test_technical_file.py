@@ -185,7 +185,8 @@ def test_classification_decides_the_default_documents(project_copy: Path) -> Non
     project = load_project(str(project_copy)).project
     assert project.settings is not None and project.settings.outputs.documents == []
     mdr = ["gspr-checklist", "mdr-index"]  # the sample has the MDR pack in scope: its documents come too
-    assert requested_kinds(project) == REQUIRED_DOCUMENTS["high-risk"] + mdr
+    # a high-risk system also gets the post-market documents its sources hold (monitoring plan, reviews, incidents)
+    assert requested_kinds(project) == [*REQUIRED_DOCUMENTS["high-risk"], "pms-plan", "monitoring-report", "incident-reports", *mdr]
     system = project_copy / "system.yaml"
     system.write_text(re.sub(r"(annex_i_product:\n\s+applies:) true", r"\1 false", system.read_text(encoding="utf-8")),
                       encoding="utf-8")

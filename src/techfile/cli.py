@@ -298,6 +298,19 @@ def export_json(directory: str, out_file: str | None) -> None:
     _write_or_print(project_json(result.project), out_file)
 
 
+@export.command("eu-database")
+@click.argument("directory", default=".", type=ProjectDir)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="File to write [default: standard output].")
+@_guarded
+def export_eu_database(directory: str, out_file: str | None) -> None:
+    """The EU database registration data (Annex VIII) as JSON (schema: schemas/eu-database-export.schema.json)."""
+    from techfile.integrations.eu_database import eu_database_json
+
+    result = _clean_project(directory, "export")
+    _write_or_print(eu_database_json(result.project), out_file)
+
+
 @main.group("import")
 def import_() -> None:
     """Create sources from another tool's records."""
@@ -498,9 +511,10 @@ def _write_or_print(text: str, out_file: str | None) -> None:
 
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=str))
-@click.option("--template", type=click.Choice(["medical", "fraud", "sentiment", "minimal"]), default="minimal",
+@click.option("--template", type=click.Choice(["medical", "fraud", "credit", "sentiment", "minimal"]), default="minimal",
               show_default=True, help="medical: EU AI Act high-risk (the sample); fraud: SOC 2 readiness; "
-              "sentiment: NIST AI RMF; minimal: the smallest valid project.")
+              "credit: EU AI Act Annex III 5(b) with FRIA and registration; sentiment: NIST AI RMF; "
+              "minimal: the smallest valid project.")
 @_guarded
 def init(directory: str, template: str) -> None:
     """Create a project from a template. Existing files are never overwritten."""

@@ -79,6 +79,10 @@ class DeployerFacts:
 
     kind: str | None = None
     workplace_use: bool | None = None
+    name: str | None = None
+    address: str | None = None
+    contact: str | None = None
+    first_use: str | None = None
     location: Location = Location("techfile.yaml")
     field_locations: dict[str, Location] = field(default_factory=dict)
 
@@ -1086,10 +1090,285 @@ class CustomFramework:
     location: Location = Location("")
 
 
+# --- after the market: FRIA, post-market monitoring, serious incidents, registration -----------------------------
+
+
+@dataclass(frozen=True)
+class PersonCategory:
+    """A category of natural persons or a group likely to be affected (Art. 27(1)(c))."""
+
+    category: str
+    description: Prose
+    vulnerable: bool | None = None
+
+
+@dataclass(frozen=True)
+class RiskOfHarm:
+    """A specific risk of harm to affected persons (Art. 27(1)(d)), described in the risk register."""
+
+    risk: str
+    persons: list[str]
+    rights: list[str] = field(default_factory=list)
+    notes: Prose | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class OversightImplementation:
+    implementation: Prose
+    controls: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MaterialisationMeasures:
+    measures: Prose
+    controls: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DpiaSummary:
+    summary: Prose
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Notification:
+    authority: str
+    date: str
+    reference: str | None = None
+    evidence: str | None = None
+
+
+@dataclass(frozen=True)
+class Fria:
+    """The deployer's fundamental rights impact assessment (fria.yaml, Art. 27)."""
+
+    id: str
+    system_version: str
+    performed_on: str
+    performed_by: str
+    title: str | None = None
+    approved_by: str | None = None
+    approved_on: str | None = None
+    deployer_processes: Prose | None = None
+    period_of_use: str | None = None
+    frequency_of_use: str | None = None
+    affected_persons: list[PersonCategory] = field(default_factory=list)
+    risks_of_harm: list[RiskOfHarm] = field(default_factory=list)
+    instructions_for_use: str | None = None
+    subgroup_results: list[str] = field(default_factory=list)
+    human_oversight: OversightImplementation | None = None
+    materialisation_measures: MaterialisationMeasures | None = None
+    internal_governance: Prose | None = None
+    complaint_mechanism: Prose | None = None
+    findings_summary: Prose | None = None
+    dpia: DpiaSummary | None = None
+    notification: Notification | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("fria.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CollectedData:
+    name: str
+    description: Prose
+
+
+@dataclass(frozen=True)
+class MonitoringSource:
+    name: str
+    provided_by: str
+    description: Prose
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A monitoring indicator with its threshold, which may follow a model's declared metric."""
+
+    id: str
+    name: str
+    description: Prose
+    model: str | None = None
+    metric: str | None = None
+    threshold: float | None = None
+    higher_is_better: bool | None = None
+    unit: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class ActionTrigger:
+    trigger: str
+    action: str
+    indicator: str | None = None
+
+
+@dataclass(frozen=True)
+class SectoralReporting:
+    legislation: str
+    justification: Prose
+
+
+@dataclass(frozen=True)
+class MonitoringPlan:
+    """The post-market monitoring plan (monitoring.yaml, Art. 72)."""
+
+    id: str
+    title: str
+    version: str
+    date: str
+    owner: str
+    approved_by: str | None = None
+    procedure: str | None = None
+    data_collected: list[CollectedData] = field(default_factory=list)
+    sources: list[MonitoringSource] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    review_frequency: str | None = None
+    reviewer: str | None = None
+    corrective_action_triggers: list[ActionTrigger] = field(default_factory=list)
+    logging: Prose | None = None
+    interaction_with_other_systems: Prose | None = None
+    sectoral_integration: Prose | None = None
+    sectoral_reporting: SectoralReporting | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("monitoring.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    indicator: str
+    value: float
+    n: int | None = None
+    ci: list[float] = field(default_factory=list)
+    notes: str | None = None
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class ReviewAction:
+    action: str
+    status: str
+    owner: str | None = None
+    due: str | None = None
+    change: str | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringReview:
+    """One review under the monitoring plan (monitoring/*.yaml)."""
+
+    id: str
+    date: str
+    period: Period
+    reviewed_by: str
+    verdict: str
+    figures: list[Figure] = field(default_factory=list)
+    findings: Prose | None = None
+    actions: list[ReviewAction] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("")
+
+
+@dataclass(frozen=True)
+class AffectedPersons:
+    description: Prose
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class CorrectiveAction:
+    action: str
+    status: str
+    date: str | None = None
+    change: str | None = None
+    control: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentReport:
+    """A report made about a serious incident: under the AI Act (Art. 73) or a sectoral regime."""
+
+    kind: str
+    authority: str
+    date: str
+    regime: str = "ai-act"
+    reference: str | None = None
+    legislation: str | None = None
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A serious incident (incidents/*.yaml, Art. 3(49), Art. 73)."""
+
+    id: str
+    title: str
+    aware_on: str
+    category: str
+    status: str
+    occurred_on: str | None = None
+    causal_link_on: str | None = None
+    widespread_infringement: bool = False
+    member_states: list[str] = field(default_factory=list)
+    system_version: str | None = None
+    models: list[str] = field(default_factory=list)
+    affected_persons: AffectedPersons | None = None
+    deployer: str | None = None
+    initial_reporter: str | None = None
+    description: Prose | None = None
+    causal_analysis: Prose | None = None
+    investigation: Prose | None = None
+    risk_assessment_review: Prose | None = None
+    risks: list[str] = field(default_factory=list)
+    corrective_actions: list[CorrectiveAction] = field(default_factory=list)
+    reports: list[IncidentReport] = field(default_factory=list)
+    comments: Prose | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    type: str
+    number: str
+    expires: str
+    notified_body: str
+    copy: str | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What the EU database registration needs beyond the other sources (registration.yaml, Art. 49, Annex VIII)."""
+
+    id: str
+    status: str
+    eu_database_id: str | None = None
+    submitted_by: str | dict[str, str] | None = None
+    operating_logic: Prose | None = None
+    member_states: list[str] = field(default_factory=list)
+    certificate: Certificate | None = None
+    declaration_copy: str | None = None
+    instructions_for_use_url: str | None = None
+    information_url: str | None = None
+    provider_entry_url: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("registration.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
 # --- the project ------------------------------------------------------------------------------
 
 Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure | Evidence | LogbookEntry
-          | StatementOfApplicability | GsprChecklist | Change | LineageGraph)
+          | StatementOfApplicability | GsprChecklist | Change | LineageGraph | Fria | MonitoringPlan | MonitoringReview
+          | Incident | Registration)
 
 
 @dataclass(frozen=True)
@@ -1112,12 +1391,19 @@ class Project:
     frameworks: list[CustomFramework] = field(default_factory=list)
     lineage: list[LineageGraph] = field(default_factory=list)
     gspr: GsprChecklist | None = None
+    fria: Fria | None = None
+    monitoring: MonitoringPlan | None = None
+    monitoring_reviews: list[MonitoringReview] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    registration: Registration | None = None
 
     def entities(self) -> list[Entity]:
         """Every entity with an id, in source order."""
-        singles: list[Entity] = [e for e in (self.system, self.soa, self.gspr) if e is not None]
+        singles: list[Entity] = [e for e in (self.system, self.soa, self.gspr, self.fria, self.monitoring, self.registration)
+                                 if e is not None]
         groups: list[list[Entity]] = [self.pipeline_stages, self.datasets, self.models, self.risks, self.controls,
-                                      self.procedures, self.evidence, self.logbook, self.changes, self.lineage]
+                                      self.procedures, self.evidence, self.logbook, self.changes, self.lineage,
+                                      self.monitoring_reviews, self.incidents]
         return singles + [e for group in groups for e in group]
 
     def entity(self, entity_id: str) -> Entity | None:

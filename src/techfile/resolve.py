@@ -36,6 +36,11 @@ ENTITY_TYPES: dict[str, type] = {
     "change": model.Change,
     "framework": model.CustomFramework,
     "lineage": model.LineageGraph,
+    "fria": model.Fria,
+    "monitoring": model.MonitoringPlan,
+    "monitoring_review": model.MonitoringReview,
+    "incident": model.Incident,
+    "registration": model.Registration,
 }
 
 
@@ -63,6 +68,11 @@ def resolve_project(root: Path, documents: list[tuple[str, SourceDocument]]) -> 
         frameworks=sorted(built["framework"], key=lambda f: f.framework.id),
         lineage=sorted(built["lineage"], key=lambda g: g.id),
         gspr=_single(built["gspr"]),
+        fria=_single(built["fria"]),
+        monitoring=_single(built["monitoring"]),
+        monitoring_reviews=sorted(built["monitoring_review"], key=lambda r: (r.date, r.id)),
+        incidents=sorted(built["incident"], key=lambda i: (i.aware_on, i.id)),
+        registration=_single(built["registration"]),
     )
     return project, diagnostics
 

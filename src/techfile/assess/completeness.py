@@ -24,12 +24,21 @@ _COLLECTION_SOURCES = {
 }
 
 
+# The source file of each root of a dotted fact (`system.intended_purpose`, `fria.notification`...).
+FACT_FILES = {"system": "system.yaml", "settings": "techfile.yaml", "fria": "fria.yaml", "monitoring": "monitoring.yaml",
+              "registration": "registration.yaml"}
+
+
+def _fact_root(project: Project, root: str) -> Any:
+    return project.settings if root == "settings" else getattr(project, root, None)
+
+
 def field_fact(project: Project, fact: str) -> Any:
-    """The value of a `system.<path>` or `settings.<path>` fact, None where any step is absent."""
+    """The value of a `<root>.<path>` fact (roots: FACT_FILES), None where any step is absent."""
     root, path = fact.split(".", 1)
-    value: Any = project.system if root == "system" else project.settings
+    value: Any = _fact_root(project, root)
     for name in path.split("."):
-        value = getattr(value, name, None)
+        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
     return value
 
 
@@ -75,10 +84,9 @@ def record_keeping_rows(project: Project) -> list[RecordKeepingRow]:
 
 def fact_source(project: Project, fact: str) -> str:
     """Where the user writes `fact`."""
-    if fact.startswith("system."):
-        return f"system.yaml `{fact.removeprefix('system.')}`"
-    if fact.startswith("settings."):
-        return f"techfile.yaml `{fact.removeprefix('settings.')}`"
+    root, _, path = fact.partition(".")
+    if path and root in FACT_FILES:
+        return f"{FACT_FILES[root]} `{path}`"
     return _COLLECTION_SOURCES.get(fact, fact)
 
 
@@ -88,6 +96,12 @@ def fact_location(project: Project, fact: str) -> Location | None:
         return _field_or_neighbour(project.system.field_locations, "system", fact.split(".")[1], project.system.location)
     if fact.startswith("settings.") and project.settings:
         return project.settings.field_locations.get(fact.split(".")[1], project.settings.location)
+    root, _, path = fact.partition(".")
+    if path and root in FACT_FILES:
+        entity = _fact_root(project, root)
+        if entity is None:
+            return Location(FACT_FILES[root])
+        return entity.field_locations.get(path.split(".")[0], entity.location)
     if fact == "declaration" and project.system:
         return _field_or_neighbour(project.system.field_locations, "system", "conformity", project.system.location)
     collection = {"test_reports": "evidence", "disaggregated_results": "models"}.get(fact, fact)

@@ -15,12 +15,17 @@ from techfile.project import Location, Project
 # Every document kind techfile makes, in site order (documents/ has one builder for each).
 DOCUMENT_KINDS = ("technical-file", "declaration-of-conformity", "instructions-for-use", "model-cards", "datasheets",
                   "risk-register", "statement-of-applicability", "soc2-readiness", "traceability", "qms-manual", "logbook",
-                  "gspr-checklist", "mdr-index")
+                  "gspr-checklist", "mdr-index",
+                  "fria", "pms-plan", "monitoring-report", "incident-reports", "eu-database-registration")
 # The documents of the MDR pack: made when `mdr` is in scope (assess/gspr.py).
 MDR_DOCUMENTS = ("gspr-checklist", "mdr-index")
 # Document kind → the EU AI Act catalogue section whose points it shows.
 DOCUMENT_SECTIONS = {"technical-file": "annex_iv", "instructions-for-use": "article_13_3",
-                     "declaration-of-conformity": "annex_v", "qms-manual": "article_17_1"}
+                     "declaration-of-conformity": "annex_v", "qms-manual": "article_17_1", "fria": "article_27",
+                     "eu-database-registration": "annex_viii"}
+# The code of a missing point, for a high-risk system and otherwise (TF601/TF602 unless named here): a required FRIA
+# and a required registration lack a point whatever the class.
+SECTION_GAP_CODES = {"article_27": ("TF960", "TF960"), "annex_viii": ("TF955", "TF955")}
 FRAMEWORK_DOCUMENTS = {"iso-42001": "statement-of-applicability", "nist-ai-rmf": "risk-register", "soc2": "soc2-readiness",
                        "mdr": "gspr-checklist", "iso-13485": "qms-manual", "iso-14971": "risk-register"}
 
@@ -52,12 +57,14 @@ def requested_documents(project: Project) -> list[str]:
     from techfile.assess.classification import classify
 
     assert project.settings is not None and project.system is not None
+    from techfile.assess.post_market import EU_ONLY_DOCUMENTS, post_market_documents
+
     if project.settings.outputs.documents:
         return list(project.settings.outputs.documents)
     mdr = list(MDR_DOCUMENTS) if "mdr" in project.settings.frameworks else []
     if "eu-ai-act" in project.settings.frameworks:
-        return classify(project.system).required_documents + mdr
-    return [kind for kind in DOCUMENT_KINDS if kind not in MDR_DOCUMENTS] + mdr
+        return classify(project.system).required_documents + post_market_documents(project) + mdr
+    return [kind for kind in DOCUMENT_KINDS if kind not in EU_ONLY_DOCUMENTS and kind not in MDR_DOCUMENTS] + mdr
 
 
 _GAPS: list[tuple[Project, Assessment, tuple[str, ...], list[Gap]]] = []
@@ -76,6 +83,8 @@ def project_gaps(project: Project, requested: list[str], assessment: Assessment 
 
 
 def _find_gaps(project: Project, requested: list[str], assessment: Assessment) -> list[Gap]:
+    from techfile.assess.post_market import post_market_gaps
+
     assert project.settings is not None and project.system is not None
     high_risk = _high_risk(project)
     gaps: list[Gap] = []
@@ -87,10 +96,11 @@ def _find_gaps(project: Project, requested: list[str], assessment: Assessment) -
             if _is_heading(item, assessment) or not item.applicable:
                 continue
             if item.grade == MISSING:
+                code = SECTION_GAP_CODES.get(section, ("TF601", "TF602"))[0 if high_risk else 1]
                 gaps.append(Gap(f"{item.ref}: {item.title}", f"{item.ref} is missing from the {_DOCUMENT_NAMES[kind]}: "
                                 f"{item.reason}", f"{item.ref}: {item.title}. Or declare it in system.yaml `not_applicable` "
-                                "with a justification.", "TF601" if high_risk else "TF602",
-                                item.location or fallback, _documents(kind, item, requested), _subjects(item)))
+                                "with a justification.", code, item.location or fallback, _documents(kind, item, requested),
+                                _subjects(item)))
             elif item.below_gate:
                 gaps.append(_gate_gap(item, fallback, _documents(kind, item, requested)))
     if "qms-manual" in requested and not project.procedures:
@@ -108,6 +118,7 @@ def _find_gaps(project: Project, requested: list[str], assessment: Assessment) -
     gaps += _soa_gaps(project, requested)
     gaps += gspr_gaps(project, requested)
     gaps += _entity_gaps(project, requested, high_risk)
+    gaps += post_market_gaps(project, requested, assessment)
     return gaps
 
 
@@ -119,7 +130,8 @@ def _high_risk(project: Project) -> bool:
 
 
 _DOCUMENT_NAMES = {"technical-file": "technical file", "instructions-for-use": "instructions for use",
-                   "declaration-of-conformity": "declaration of conformity", "qms-manual": "QMS manual"}
+                   "declaration-of-conformity": "declaration of conformity", "qms-manual": "QMS manual",
+                   "fria": "fundamental rights impact assessment", "eu-database-registration": "registration data sheet"}
 
 
 def _documents(kind: str, item: ItemGrade, requested: list[str]) -> tuple[tuple[str, str | None], ...]:

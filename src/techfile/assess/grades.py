@@ -29,8 +29,11 @@ WORKING = ("implemented", "operating")
 
 # The EU AI Act sections whose items are graded, besides the documentable requirements, and what describes them.
 EU_SECTIONS = {"annex_iv": "facts", "annex_v": "declaration", "article_12": "logging", "article_13_3": "facts",
-               "article_17_1": "procedures"}
-FACT_TABLES = {"annex_iv": "annex_iv_sources", "article_13_3": "instructions_sources"}
+               "article_17_1": "procedures", "article_27": "facts", "annex_viii": "facts"}
+FACT_TABLES = {"annex_iv": "annex_iv_sources", "article_13_3": "instructions_sources", "article_27": "fria_sources",
+               "annex_viii": "registration_sources"}
+# Sections graded from their sources table alone (its keys, in order), wherever the catalogue keeps the items.
+TABLE_SECTIONS = ("article_27", "annex_viii")
 
 
 @dataclass(frozen=True)
@@ -158,10 +161,13 @@ def _assess(project: Project, date: str) -> Assessment:
 
 def _conditions(project: Project) -> dict[str, bool]:
     """The facts the applicability rules (frameworks/applicability.yaml) test."""
+    from techfile.assess.post_market import post_market_conditions
+
     system = project.system
     assert system is not None
     facts = system.classification
     return {
+        **post_market_conditions(project),
         "high_risk": classify(system).high_risk,
         "remote_biometric_identification": bool(facts.annex_iii.applies and "1.a" in facts.annex_iii.all_use_cases),
         "special_category_data": any(d.data_governance and d.data_governance.special_categories
@@ -364,10 +370,14 @@ class _Grader:
         for section in ("annex_iv", "annex_v"):
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in act.section(section)]
         in_sections = {i.id for s in EU_SECTIONS for i in act.section(s)}
+        in_sections |= {i for s in TABLE_SECTIONS for i in load_catalogue(FACT_TABLES[s])}  # graded from their sources
         documentable = [i for i in framework.items if i.kind == "requirement" and i.id not in in_sections]
         found += [self._claimed_item(framework, i.id, i.title, act.ref(i.id), None, "requirements") for i in documentable]
         for section in ("article_12", "article_13_3", "article_17_1"):
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in act.section(section)]
+        for section in TABLE_SECTIONS:
+            items = [act.items[i] for i in load_catalogue(FACT_TABLES[section]) if i in act.items]
+            found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in items]
         return found
 
     def _eu_item(self, framework: Framework, item_id: str, ref: str, title: str, section: str, parent: str | None) -> ItemGrade:
@@ -386,7 +396,7 @@ class _Grader:
         location: Location | None = None
         if kind == "facts":
             table = load_catalogue(FACT_TABLES[section])
-            if item_id not in table:
+            if item_id not in table or table[item_id].get("heading"):
                 return base  # a heading: graded from its points
             needs = table[item_id]["needs"]
             missing = tuple(fact_source(self.project, f) for f in needs if not fact_present(self.project, f))
@@ -427,6 +437,9 @@ class _Grader:
                 found += [e for entity in getattr(project, name) for e in entity.evidence]
             elif name == "system":
                 found += list(project.system.evidence)
+            elif name in ("fria", "monitoring", "registration"):
+                entity = getattr(project, name)
+                found += list(entity.evidence) if entity else []
             elif name in ("risk_management", "post_market_monitoring"):
                 facts = getattr(project.system, name)
                 procedure = self.procedures.get(facts.procedure) if facts and facts.procedure else None

@@ -9,11 +9,16 @@ from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
 from techfile.documents.gspr import gspr_documents, mdr_index_documents
+from techfile.documents.fria import fria_documents
 from techfile.documents.home import home_document
+from techfile.documents.incident_report import incident_report_documents
 from techfile.documents.instructions import instructions_documents
 from techfile.documents.logbook import logbook_documents
 from techfile.documents.model_card import model_card_documents
+from techfile.documents.monitoring_report import monitoring_report_documents
+from techfile.documents.pms_plan import pms_plan_documents
 from techfile.documents.qms_manual import qms_manual_documents
+from techfile.documents.registration import registration_documents
 from techfile.documents.render import Renderer
 from techfile.documents.risk_register import risk_register_documents
 from techfile.documents.soa import soa_documents
@@ -39,6 +44,11 @@ DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
     "logbook": logbook_documents,
     "gspr-checklist": gspr_documents,
     "mdr-index": mdr_index_documents,
+    "fria": fria_documents,
+    "pms-plan": pms_plan_documents,
+    "monitoring-report": monitoring_report_documents,
+    "incident-reports": incident_report_documents,
+    "eu-database-registration": registration_documents,
 }
 
 

@@ -7,9 +7,11 @@ import datetime as dt
 from techfile.assess.classification import classify
 from techfile.assess.completeness import record_keeping_rows
 from techfile.assess.declaration import declaration_points
+from techfile.assess.gaps import requested_documents
 from techfile.assess.grades import ItemGrade, assess, summarise
 from techfile.assess.lineage import project_lineage
 from techfile.assess.metrics import judge_results
+from techfile.assess.monitoring import plan_elements
 from techfile.assess.obligations import EuAiActReport, eu_ai_act_report
 from techfile.documents.base import BuildInfo, Document, Missing
 from techfile.documents.common import compose_document, document_gaps, document_id, grade_row, link, point_grades
@@ -140,6 +142,10 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "declaration": declaration_points(project),
         "record_keeping": record_keeping_rows(project),
         "procedures": {p.id: p for p in project.procedures},
+        "monitoring_plan": project.monitoring,
+        "pms_elements": plan_elements(project),
+        "pms_plan": link(document_id(project, "pms-plan"), "Post-market monitoring plan")
+                    if "pms-plan" in requested_documents(project) else None,
     }
     return [compose_document(project, build, renderer, KIND, SECTION, title, "technical-file/technical-file.md.j2", context,
                              document_gaps(project, KIND))]

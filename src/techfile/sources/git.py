@@ -60,7 +60,7 @@ def resolve_commit(root: Path, revision: str) -> str:
 def changed_since_commit(root: Path, folder: str) -> list[tuple[str, str]]:
     """(status letter, path relative to `root`) of files under `folder` that differ from HEAD: M modified, D deleted.
     Empty outside git or before the first commit (one git call: `check` stays fast)."""
-    listing = _git(root, "diff", "--name-status", "--no-renames", "--relative", "HEAD", "--", folder) or ""
+    listing = _git(root, "diff", "--name-status", "--no-renames", "--diff-filter=MD", "--relative", "HEAD", "--", folder) or ""
     changes = []
     for line in listing.splitlines():
         status, _, path = line.partition("\t")

@@ -38,6 +38,11 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
     SourceKind("change", "changes", folder=True, label="change"),
     SourceKind("lineage", "lineage", folder=True, label="lineage graph"),
     SourceKind("framework", "frameworks", folder=True, label="framework catalogue"),
+    SourceKind("fria", "fria.yaml", folder=False, label="fundamental rights impact assessment"),
+    SourceKind("monitoring", "monitoring.yaml", folder=False, label="post-market monitoring plan"),
+    SourceKind("monitoring_review", "monitoring", folder=True, label="monitoring review"),
+    SourceKind("incident", "incidents", folder=True, label="serious incident"),
+    SourceKind("registration", "registration.yaml", folder=False, label="EU database registration record"),
 )
 
 KINDS_BY_NAME = {kind.name: kind for kind in SOURCE_KINDS}

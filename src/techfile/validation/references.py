@@ -61,6 +61,7 @@ def check_references(kind: str, document: SourceDocument, index: dict[str, Entit
                 message, hint = problem
                 diagnostics.append(document.finding("TF302", path, message, hint))
     diagnostics.extend(_check_metric_references(kind, document))
+    diagnostics.extend(_check_indicator_references(kind, document, index))
     return diagnostics
 
 
@@ -107,3 +108,42 @@ def _check_metric_references(kind: str, document: SourceDocument) -> list[Diagno
             hint = f"Did you mean {close[0]!r}?" if close else f"Declared metrics: {', '.join(declared)}."
             diagnostics.append(document.finding("TF302", ("results", index, "metric"), f"result names metric {name!r}, which this model does not declare in `metrics`", hint))
     return diagnostics
+
+
+def _check_indicator_references(kind: str, document: SourceDocument, index: dict[str, EntityRecord]) -> list[Diagnostic]:
+    """A monitoring indicator follows a metric its model declares; a review's figures name indicators of the plan."""
+    diagnostics = []
+    if kind == "monitoring":
+        for number, indicator in enumerate(_dicts(document.data.get("indicators"))):
+            record = index.get(indicator.get("model")) if isinstance(indicator.get("model"), str) else None
+            metric = indicator.get("metric")
+            if record is None or record.kind != "model" or not isinstance(metric, str):
+                continue
+            declared = sorted(m["id"] for m in _dicts(record.document.data.get("metrics")) if isinstance(m.get("id"), str))
+            if metric not in declared:
+                diagnostics.append(document.finding(
+                    "TF302", ("indicators", number, "metric"),
+                    f"indicator names metric {metric!r}, which model {record.id!r} does not declare in `metrics`",
+                    _closest(metric, declared, "Declared metrics")))
+    elif kind == "monitoring_review":
+        plans = [r for r in index.values() if r.kind == "monitoring"]
+        if not plans:
+            return []
+        known = sorted(i["id"] for i in _dicts(plans[0].document.data.get("indicators")) if isinstance(i.get("id"), str))
+        for number, figure in enumerate(_dicts(document.data.get("figures"))):
+            name = figure.get("indicator")
+            if isinstance(name, str) and name not in known:
+                diagnostics.append(document.finding(
+                    "TF302", ("figures", number, "indicator"),
+                    f"figure names indicator {name!r}, which {plans[0].document.relpath} does not define",
+                    _closest(name, known, "Indicators of the plan")))
+    return diagnostics
+
+
+def _dicts(value: object) -> list[dict[str, object]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _closest(value: str, known: list[str], label: str) -> str:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    return f"Did you mean {close[0]!r}?" if close else f"{label}: {', '.join(known) or 'none'}."
