@@ -8,8 +8,8 @@ from techfile.assess.gaps import requested_documents
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
-from techfile.documents.gspr import gspr_documents, mdr_index_documents
 from techfile.documents.fria import fria_documents
+from techfile.documents.gspr import gspr_documents, mdr_index_documents
 from techfile.documents.home import home_document
 from techfile.documents.incident_report import incident_report_documents
 from techfile.documents.instructions import instructions_documents
