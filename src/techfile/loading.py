@@ -13,7 +13,9 @@ from techfile.sources.discovery import SourceFile, discover_sources
 from techfile.sources.kinds import PROJECT_FILE
 from techfile.sources.yaml_source import SourceDocument, load_yaml_source
 from techfile.validation import files, lint, references
+from techfile.validation.renderable import check_renderable
 from techfile.validation.schema import check_schema
+from techfile.validation.templates import check_templates
 
 SCHEMA_VERSIONS = ("1",)
 
@@ -79,6 +81,7 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
     complete = not any(_breaks(d) for d in diagnostics)
     broken = _broken_sources(found, loaded, valid, diagnostics)
     diagnostics.extend(assess_project(project, broken, strict))
+    diagnostics.extend(check_renderable(root, documents, project) + check_templates(root))
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete)
 
 
