@@ -81,7 +81,9 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
     complete = not any(_breaks(d) for d in diagnostics)
     broken = _broken_sources(found, loaded, valid, diagnostics)
     diagnostics.extend(assess_project(project, broken, strict))
-    diagnostics.extend(check_renderable(root, documents, project) + check_templates(root))
+    unrenderable = check_renderable(root, documents, project) + check_templates(root)  # would fail the build
+    diagnostics.extend(unrenderable)
+    complete = complete and not any(d.severity is Severity.ERROR for d in unrenderable)
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete)
 
 
@@ -109,7 +111,8 @@ def _broken_sources(found: list[SourceFile], loaded: list[tuple[SourceFile, Sour
         if source.relpath in failing:
             names |= _strings(document.data)
     broken_ids = {document.data.get("id") for source, document in loaded if source.relpath in failing and
-                  source.relpath not in valid_paths} | {Path(path).stem for path in failing}
+                  source.relpath not in valid_paths and isinstance(document.data.get("id"), str)}
+    broken_ids |= {Path(path).stem for path in failing}
     dependents = {source.relpath for source, document in loaded
                   if source.relpath not in failing and broken_ids & _strings(document.data)}
     kinds = {source.kind.name for source in found if source.relpath in failing}

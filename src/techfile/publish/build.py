@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from techfile import __version__
 from techfile.assess.grades import assess
-from techfile.diagnostics import Diagnostic
 from techfile.assess.pages import planned_documents
+from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents, unavailable_kinds
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer, RenderError

@@ -1,18 +1,24 @@
-"""Which characters the PDFs can print: those the shipped fonts have a glyph for, plus spaces and invisible
-formatting characters (PDF/A refuses a document that needs a glyph no font has). Reads the fonts' cmap tables
-directly, so `check` needs no font library."""
+"""Which characters the PDFs can print: those every shipped font face has a glyph for (body text is serif, headings
+and the cover sans, code mono, each also bold and italic; Typst does not reliably fall back from one face to
+another), plus spaces and the characters Unicode says are drawn invisibly. PDF/A refuses a document that needs a
+glyph its font lacks. Reads the fonts' cmap tables directly, so `check` needs no font library."""
 
 from __future__ import annotations
 
 import struct
-import unicodedata
 from functools import cache
 from pathlib import Path
 
 from techfile.resources import doc_templates_dir
 
 FONT_SUFFIXES = (".ttf", ".otf")
-_NO_GLYPH_NEEDED = {"Zs", "Zl", "Zp", "Cf"}
+_SPACES = frozenset([0x20, 0xA0, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000])  # blank ones only
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): zero-width, joiners, bidirectional controls,
+# variation selectors, tags. Other format characters (e.g. U+0600 ARABIC NUMBER SIGN) are visible and need a glyph.
+_DEFAULT_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+                      (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+                      (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+                      (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF))
 
 
 def printable(character: str) -> bool:
@@ -20,7 +26,9 @@ def printable(character: str) -> bool:
     code = ord(character)
     if code < 0x7F:
         return 0x20 <= code or character in "\t\n\r"
-    return code in covered_code_points() or unicodedata.category(character) in _NO_GLYPH_NEEDED
+    if code in covered_code_points() or code in _SPACES:
+        return True
+    return any(first <= code <= last for first, last in _DEFAULT_IGNORABLE)
 
 
 def unprintable(text: str) -> str | None:
@@ -35,13 +43,10 @@ def unprintable(text: str) -> str | None:
 
 @cache
 def covered_code_points() -> frozenset[int]:
-    """Every code point some shipped font maps to a glyph."""
+    """Every code point that every shipped font face maps to a glyph."""
     folder = doc_templates_dir() / "pdf" / "fonts"
-    covered: set[int] = set()
-    for font in sorted(folder.iterdir()):
-        if font.suffix.lower() in FONT_SUFFIXES:
-            covered |= font_code_points(font)
-    return frozenset(covered)
+    faces = [font_code_points(font) for font in sorted(folder.iterdir()) if font.suffix.lower() in FONT_SUFFIXES]
+    return frozenset(set.intersection(*faces)) if faces else frozenset()
 
 
 def font_code_points(path: Path) -> set[int]:

@@ -166,7 +166,7 @@ def judge_link(target: str, policy: LinkPolicy) -> Judgement:
         return Judgement(f"{page.group(1)}.md" + (f"#{_fragment(fragment)}" if fragment else ""))
     if policy.pages is None:
         return Judgement(None)
-    known = ", ".join(sorted(policy.pages)[:3])
+    known = ", ".join(f"{page}.md" for page in sorted(policy.pages)[:2])
     return Judgement(None, ("TF127", f"link to {_short(target)!r} is shown as text: it is not a document of this project",
                             f"Link to another document by its file name, e.g. {known}…; or to a web address."))
 

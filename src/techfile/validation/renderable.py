@@ -33,7 +33,7 @@ MAX_PROSE = 100_000  # characters in one Markdown prose text, inline or in a .md
 MAX_WORD = 1_000  # characters in a row without a space (a PDF text string holds at most 32,767)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
-_WORD = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+_WORD = re.compile(r"\S{" + str(MAX_WORD + 1) + ",}")
 
 
 def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], project: Project) -> list[Diagnostic]:
@@ -51,7 +51,8 @@ def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], pr
         prose_paths = {path for pattern in places for path, _ in find_values(document.data, pattern)}
         for path, value, is_key in _walk(document.data, ()):
             if isinstance(value, float) and not math.isfinite(value):
-                diagnostics.append(document.finding("TF122", path, f"{value} is not a finite number",
+                written = ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
+                diagnostics.append(document.finding("TF122", path, f"{written} is not a finite number",
                                                     "Write a number; JSON (and so the schemas) has no NaN or infinity."))
             elif isinstance(value, str):
                 bound = MAX_PROSE if path in prose_paths and not is_key else MAX_TEXT
