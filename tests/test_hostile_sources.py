@@ -287,6 +287,24 @@ def test_charts_are_svg_with_payloads_as_text_only(hostile: Filled, hostile_buil
     assert any("$\\foo$" in t for t in shown)  # mathtext is off: the dollar signs stay text
 
 
+def test_docx_links_only_where_allowed(hostile_build: BuildResult) -> None:
+    """The Word edition reads the same Markdown through pandoc: its hyperlinks go to web and mail addresses and the
+    sibling DOCX only."""
+    import zipfile
+
+    allowed = re.compile(r"^(https?://[^/]|mailto:.|[\w.-]+\.docx(#[\w-]*)?$)")
+    documents = sorted((hostile_build.out / "docx").glob("*.docx"))
+    assert len(documents) >= 14
+    for document in documents:
+        with zipfile.ZipFile(document) as package:
+            relations = package.read("word/_rels/document.xml.rels").decode("utf-8")
+            body = package.read("word/document.xml").decode("utf-8")
+        for target in re.findall(r'TargetMode="External"[^>]*Target="([^"]*)"|Target="([^"]*)"[^>]*TargetMode="External"', relations):
+            link = next(t for t in target if t)
+            assert allowed.match(link), (document.name, link)
+        assert not re.search(r"HYPERLINK\s+\"?(javascript|data|vbscript|file):", body, re.I), document.name
+
+
 def test_markdown_outputs_hold_no_live_link_or_raw_markup(hostile_build: BuildResult) -> None:
     live = re.compile(r"(?<!\\)\]\(\s*(?!https?://|mailto:|[\w.-]+\.md(#|\))|#|charts/|images/)")
     fenced = re.compile(r"^(```|~~~)[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)

@@ -1,7 +1,7 @@
 """Property tests: random mutations of the sample (hypothesis). Whatever the mutation, `check` never fails
 internally (exit 3) or prints a traceback, and every diagnostic points at an existing file and a line inside it.
-For mutations `check` accepts, `build` succeeds: the site for all of them (built in batches, one project holding
-several accepted mutations at once) and the PDFs for a sample of twenty.
+For mutations `check` accepts, `build` succeeds: the site (and Markdown and XLSX) for all of them, built in batches
+(one project holding several accepted mutations at once), and the PDFs and DOCX for a sample of twenty.
 
 At least 500 mutations run per test run (`MUTATION_BATCHES` × `BATCH`); hypothesis draws them afresh each run and
 prints the failing ones."""
@@ -258,7 +258,8 @@ def build_group(workspace: Workspace, group: list[Mutation], out: Path, pdf: boo
         for mutation in group:
             touched += mutation.apply(workspace.root)
         try:
-            build(workspace.root, out, site=not pdf, pdf=pdf, jobs=2)
+            # batches: the site, Markdown and XLSX; the sample: PDFs and DOCX too (the pandoc writers)
+            build(workspace.root, out, site=not pdf, pdf=pdf, docx=pdf, jobs=2)
         except Exception as err:  # any failure of a build that check accepted is the bug this test looks for
             raise AssertionError(f"build failed for accepted mutations {group}: {type(err).__name__}: {err}") from err
     finally:
@@ -278,8 +279,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_check_is_sound_and_build_succeeds_on_what_it_accepts(workspace: Workspace, outputs: Path) -> None:
     counts = {"checked": 0, "accepted": 0, "built": 0}
 
-    @SETTINGS
-    @settings(max_examples=MUTATION_BATCHES)
+    @settings(SETTINGS, max_examples=MUTATION_BATCHES)
     @given(batch=st.lists(mutations(), min_size=BATCH, max_size=BATCH))
     def property_holds(batch: list[Mutation]) -> None:
         accepted = []
@@ -300,11 +300,10 @@ def test_check_is_sound_and_build_succeeds_on_what_it_accepts(workspace: Workspa
 
 def test_pdfs_build_for_a_sample_of_accepted_mutations(workspace: Workspace, outputs: Path) -> None:
     baseline = outputs / "baseline"  # builds of mutations start from it and remake only the PDFs that change
-    build(workspace.root, baseline, site=False, jobs=2)
+    build(workspace.root, baseline, site=False, docx=True, jobs=2)
     built: list[Mutation] = []
 
-    @SETTINGS
-    @settings(max_examples=PDF_BATCHES)
+    @settings(SETTINGS, max_examples=PDF_BATCHES)
     @given(batch=st.lists(mutations(), min_size=PDF_BATCH * 4, max_size=PDF_BATCH * 4))
     def pdfs_build(batch: list[Mutation]) -> None:
         accepted = []

@@ -14,7 +14,8 @@ from markupsafe import Markup
 from techfile.validation.prose import InlineReader, LinkPolicy, definitions, is_definition, prose_lines
 
 _SPECIAL = set("\\`*_{}[]<>|&$@~^!")
-_LINE_START = re.compile(r"^([-+=#>:]|\d+[.)])")
+# What would start a block at the start of a line: a quote, heading, list item, definition, setext underline or rule.
+_LINE_START = re.compile(r"^(>|[#+:-](?=\s|$)|=+(?=\s*$)|-{2,}(?=\s*$)|\d+[.)](?=\s|$))")
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})(.*)$")
 _ATX_HEADING = re.compile(r"^(\s{0,3})(#{1,6})(\s|$)")
 _RAW_ATTRIBUTE = re.compile(r"\{=[A-Za-z0-9_-]+\}")

@@ -250,7 +250,7 @@ Escape = Callable[[str], str]
 
 
 class InlineReader:
-    """Rewrite one Markdown line: code spans kept, links and images judged, every other bracket and all raw markup
+    """Rewrite one Markdown line: code spans kept, links and images judged, every other bracket, every `{` and all raw markup
     escaped. `findings` collects what the judgements report (with the line number given to `rewrite`)."""
 
     def __init__(self, policy: LinkPolicy, refs: dict[str, tuple[str, int, int]], check_images: bool = False) -> None:
@@ -292,15 +292,7 @@ class InlineReader:
             elif c == "]":
                 out.append("\\]")
                 i += 1
-            elif c == "{":
-                raw = _RAW_ATTRIBUTE.match(text, i)
-                if raw:
-                    out.append("\\{\\=" + raw.group(0)[2:-1] + "\\}")
-                    i = raw.end()
-                else:
-                    out.append(c)
-                    i += 1
-            elif c in "<$@":
+            elif c in "{<$@":  # `{` would open pandoc attributes (on links, images, headings) or a raw attribute
                 out.append("\\" + c)
                 i += 1
             else:
