@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -199,12 +200,12 @@ def test_source_values_stay_text_in_xlsx_and_literal_in_docx(project_copy: Path,
     soa = project_copy / "soa.yaml"
     formula = '=HYPERLINK("http://attacker.example/x","click")'
     data = yaml.safe_load(soa.read_text(encoding="utf-8"))
-    data["decisions"][0]["justification"] = f"{formula} <w:t>&amp; \x07"
+    data["decisions"][0]["justification"] = f"{formula} <w:t>&amp;"  # a control character is refused by check (TF120)
     soa.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     result = build(project_copy, tmp_path / "out", only={"statement-of-applicability"}, site=False, pdf=False)
     sheet = openpyxl.load_workbook(result.out / "xlsx" / "thoravis-cxr-statement-of-applicability.xlsx")["Annex A controls"]
     cell = sheet.cell(row=2, column=4)
-    assert cell.data_type == "s" and cell.value == f"{formula} <w:t>&amp; "
+    assert cell.data_type == "s" and cell.value == f"{formula} <w:t>&amp;"
     word = docx.Document(str(result.out / "docx" / "thoravis-cxr-statement-of-applicability.docx"))
     cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
     assert any(f"{formula} <w:t>&amp;" in c for c in cells)
@@ -212,11 +213,22 @@ def test_source_values_stay_text_in_xlsx_and_literal_in_docx(project_copy: Path,
 
 def test_docx_embeds_no_file_that_source_prose_names(project_copy: Path, tmp_path: Path) -> None:
     import docx
+    from PIL import Image, PngImagePlugin
+
+    from techfile.publish.build import BuildFindings
 
     secret = tmp_path / "secret.png"
-    secret.write_bytes(b"\x89PNG\r\n\x1a\nnot for the document")
+    marked = PngImagePlugin.PngInfo()
+    marked.add_text("note", "not for the document")
+    Image.new("RGB", (4, 4)).save(secret, pnginfo=marked)
     procedure = next((project_copy / "qms").glob("*.md"))
-    procedure.write_text(procedure.read_text(encoding="utf-8") + f"\n\n![leak]({secret.as_posix()})\n", encoding="utf-8")
+    text = procedure.read_text(encoding="utf-8")
+    procedure.write_text(text + f"\n\n![leak]({secret.as_posix()})\n", encoding="utf-8")
+    with pytest.raises(BuildFindings) as refused:  # a path out of the project is refused like an evidence path
+        build(project_copy, tmp_path / "out", only={"qms-manual"}, site=False, pdf=False)
+    assert [d.code for d in refused.value.diagnostics] == ["TF402"]
+    shutil.copyfile(secret, project_copy / "docs" / "secret.png")  # inside the project: shown in site and PDF only
+    procedure.write_text(text + "\n\n![leak](docs/secret.png)\n", encoding="utf-8")
     result = build(project_copy, tmp_path / "out", only={"qms-manual"}, site=False, pdf=False)
     path = result.out / "docx" / "thoravis-cxr-qms-manual.docx"
     with zipfile.ZipFile(path) as package:

@@ -1,12 +1,34 @@
 -- techfile's pandoc filter for the Word edition (DOCX).
 -- Links between generated documents point at <document-id>.md on the site; in the DOCX they point at the sibling
--- DOCX <document-id>.docx instead.
+-- DOCX <document-id>.docx instead. Any other link survives only as an http(s) or mailto address or an anchor;
+-- anything else (another scheme, a path) becomes its text.
+local function web(target)
+  local scheme = target:match('^(%a[%w+.-]*):')
+  if not scheme then return false end
+  scheme = scheme:lower()
+  if scheme == 'mailto' then return #target > 7 end
+  return (scheme == 'http' or scheme == 'https') and target:match('^%a+://[^/?#]') ~= nil
+end
+
 function Link(link)
   local target, fragment = link.target:match('^([%w%._%-]+)%.md(#?.*)$')
-  if target then
+  if target and not target:match('^%.') then
     link.target = target .. '.docx' .. fragment
+    return link
   end
-  return link
+  if link.target:match('^#') or web(link.target) then
+    return link
+  end
+  return link.content
+end
+
+-- Raw pass-through is off in the reader; should raw content ever appear, it is printed as text.
+function RawInline(raw)
+  return pandoc.Str(raw.text)
+end
+
+function RawBlock(raw)
+  return pandoc.CodeBlock(raw.text)
 end
 
 -- pandoc runs sandboxed and reads no file itself. techfile's own charts (charts/<name>.svg) are embedded from the PNG

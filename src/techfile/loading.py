@@ -13,7 +13,9 @@ from techfile.sources.discovery import SourceFile, discover_sources
 from techfile.sources.kinds import PROJECT_FILE
 from techfile.sources.yaml_source import SourceDocument, load_yaml_source
 from techfile.validation import files, lint, references
+from techfile.validation.renderable import check_renderable
 from techfile.validation.schema import check_schema
+from techfile.validation.templates import check_templates
 
 SCHEMA_VERSIONS = ("1",)
 
@@ -82,6 +84,9 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
     complete = not any(_breaks(d) for d in diagnostics)
     broken = _broken_sources(found, loaded, valid, diagnostics)
     diagnostics.extend(assess_project(project, broken, strict))
+    unrenderable = check_renderable(root, documents, project) + check_templates(root)  # would fail the build
+    diagnostics.extend(unrenderable)
+    complete = complete and not any(d.severity is Severity.ERROR for d in unrenderable)
     return LoadResult(project, sort_diagnostics(diagnostics), tuple(s.relpath for s in found), complete,
                       referenced_files=tuple(dict.fromkeys(referenced)))
 
@@ -110,7 +115,8 @@ def _broken_sources(found: list[SourceFile], loaded: list[tuple[SourceFile, Sour
         if source.relpath in failing:
             names |= _strings(document.data)
     broken_ids = {document.data.get("id") for source, document in loaded if source.relpath in failing and
-                  source.relpath not in valid_paths} | {Path(path).stem for path in failing}
+                  source.relpath not in valid_paths and isinstance(document.data.get("id"), str)}
+    broken_ids |= {Path(path).stem for path in failing}
     dependents = {source.relpath for source, document in loaded
                   if source.relpath not in failing and broken_ids & _strings(document.data)}
     kinds = {source.kind.name for source in found if source.relpath in failing}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from techfile.assess.gaps import requested_documents
+from techfile.assess.pages import planned_documents
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
@@ -26,6 +27,7 @@ from techfile.documents.soc2 import soc2_documents
 from techfile.documents.technical_file import technical_file_documents
 from techfile.documents.traceability import traceability_documents
 from techfile.project import Project
+from techfile.validation.prose import LinkPolicy
 
 DocumentBuilder = Callable[[Project, BuildInfo, Renderer], list[Document]]
 
@@ -56,7 +58,10 @@ def render_documents(project: Project, build: BuildInfo, renderer: Renderer, onl
     """Every document the project asks for (or `only` those kinds), then the home page that lists them.
 
     A project that names no documents gets the ones its EU AI Act risk class requires (all, outside the EU AI Act).
+    Prose may link to every document of a full build and show images from the project (collected in the renderer's
+    policy); the site drops the links to documents `only` leaves out.
     """
+    renderer.policy = LinkPolicy(pages=frozenset(planned_documents(project)), root=project.root)
     wanted = requested_kinds(project)
     documents: list[Document] = []
     for kind, builder in DOCUMENT_BUILDERS.items():

@@ -18,6 +18,7 @@ STYLE = {
     "font.size": 8,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "text.parse_math": False,  # source text is text: a `$` never starts mathtext (an unknown symbol would crash)
 }
 BAR, NEAR, FAIL, THRESHOLD = "#3f51b5", "#f9a825", "#c62828", "#212121"
 NEAR_MARGIN = 0.025  # a passing result this close to its threshold is drawn in amber

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from techfile.assess.gaps import Gap, project_gaps, requested_documents
 from techfile.assess.grades import APPROVED, MISSING, NO_GATE, NOT_APPLICABLE, Assessment, ItemGrade
+from techfile.assess.pages import document_id
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.render import Renderer
 from techfile.frameworks.catalogue import load_catalogue
@@ -29,12 +30,6 @@ class DocumentControl:
     approver: str
     commit: str
     confidentiality: str
-
-
-def document_id(project: Project, kind: str, entity_id: str | None = None) -> str:
-    """`<project>-<kind>[-<entity>]`: stable, readable, and the file name of the PDF and Markdown."""
-    assert project.settings is not None
-    return "-".join(p for p in (project.settings.id, kind, entity_id) if p)
 
 
 def document_status(project: Project, build: BuildInfo, has_gaps: bool) -> str:

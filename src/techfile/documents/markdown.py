@@ -11,12 +11,14 @@ import re
 
 from markupsafe import Markup
 
+from techfile.validation.prose import InlineReader, LinkPolicy, definitions, is_definition, prose_lines
+
 _SPECIAL = set("\\`*_{}[]<>|&$@~^!")
-_LINE_START = re.compile(r"^(>|[#+-](?=\s|$)|\d+[.)](?=\s|$))")
+# What would start a block at the start of a line: a quote, heading, list item, definition, setext underline or rule.
+_LINE_START = re.compile(r"^(>|[#+:-](?=\s|$)|=+(?=\s*$)|-{2,}(?=\s*$)|\d+[.)](?=\s|$))")
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})(.*)$")
 _ATX_HEADING = re.compile(r"^(\s{0,3})(#{1,6})(\s|$)")
 _RAW_ATTRIBUTE = re.compile(r"\{=[A-Za-z0-9_-]+\}")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 
 
 def inline(value: object) -> Markup:
@@ -36,64 +38,37 @@ def cell(value: object) -> Markup:
     return inline(value)
 
 
-def prose(text: str, heading_level: int = 3) -> Markup:
-    """User Markdown placed under a heading: raw HTML and raw attributes neutralised, and its headings shifted so
-    that the shallowest one lands at `heading_level`."""
-    source = text.replace("\r\n", "\n").split("\n")
-    depths = [len(m.group(2)) for m in map(_ATX_HEADING.match, _outside_fences(source)) if m]
+def prose(text: str, heading_level: int = 3, policy: LinkPolicy | None = None) -> Markup:
+    """User Markdown placed under a heading: raw HTML and raw attributes neutralised, links and images kept only
+    where `policy` allows them (else shown as text), and its headings shifted so that the shallowest one lands
+    at `heading_level`."""
+    policy = policy if policy is not None else LinkPolicy()
+    source = list(prose_lines(text))
+    depths = [len(m.group(2)) for m in (_ATX_HEADING.match(line.text) for line in source if line.markdown) if m]
     shift = heading_level - min(depths) if depths else 0
+    reader = InlineReader(policy, definitions(text))
     lines: list[str] = []
     fence: str | None = None
     for line in source:
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(2)[0] * len(match.group(2))
+        if line.fence_open:
+            match = _FENCE.match(line.text)
+            assert match is not None
+            fence = match.group(2)
             info = _RAW_ATTRIBUTE.sub("", match.group(3)).replace("{", "").replace("}", "")
             lines.append(f"{match.group(1)}{match.group(2)}{info}")
             continue
-        if fence is not None:
-            if line.strip().startswith(fence) and set(line.strip()) == {fence[0]}:
-                fence = None
-            lines.append(line)
+        if not line.markdown:
+            fence = None if line.fence_close else fence
+            lines.append(line.text)
             continue
-        heading = _ATX_HEADING.match(line)
+        if is_definition(line.text):
+            continue
+        heading = _ATX_HEADING.match(line.text)
+        text_line = line.text
         if heading:
             depth = max(1, min(6, len(heading.group(2)) + shift))
-            line = f"{heading.group(1)}{'#' * depth}{line[heading.end(2):]}"
-        lines.append(_neutralise_inline(line))
+            text_line = f"{heading.group(1)}{'#' * depth}{text_line[heading.end(2):]}"
+        lines.append(reader.rewrite(text_line, line.number))
     if fence is not None:
         lines.append(fence)
     return Markup("\n".join(lines).strip("\n"))
-
-
-def _outside_fences(lines: list[str]) -> list[str]:
-    """The lines that are not inside fenced code blocks."""
-    outside, fence = [], None
-    for line in lines:
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(2)[0]
-        elif fence is not None and line.strip() and set(line.strip()) == {fence}:
-            fence = None
-        elif fence is None:
-            outside.append(line)
-    return outside
-
-
-def _neutralise_inline(line: str) -> str:
-    """Escape HTML and raw-attribute syntax outside code spans; code spans stay as written."""
-    parts: list[str] = []
-    position = 0
-    for span in _CODE_SPAN.finditer(line):
-        parts.append(_escape_markup(line[position:span.start()]))
-        parts.append(span.group(0))
-        end = span.end()
-        raw = _RAW_ATTRIBUTE.match(line, end)
-        position = raw.end() if raw else end
-    parts.append(_escape_markup(line[position:]))
-    return "".join(parts)
-
-
-def _escape_markup(text: str) -> str:
-    text = _RAW_ATTRIBUTE.sub(lambda m: "\\{\\=" + m.group(0)[2:-1] + "\\}", text)
-    return text.replace("<", "\\<").replace("$", "\\$").replace("@", "\\@")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from techfile import __version__
 from techfile.assess.grades import assess
+from techfile.assess.pages import planned_documents
 from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents, unavailable_kinds
 from techfile.documents.base import BuildInfo, Document
@@ -25,7 +26,7 @@ from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
 from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
-from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts
+from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts, write_images
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import SiteError, build_site
 from techfile.source_date import SourceDateError, source_date_epoch
@@ -34,6 +35,7 @@ from techfile.sources.git import git_history, git_state
 if TYPE_CHECKING:
     from techfile.publish.signing import SigningKey
 from techfile.validation.files import sha256_of
+from techfile.validation.prose import ProseImage
 
 PDF_TIMEOUT_SECONDS = 180
 Progress = Callable[[str], None]
@@ -122,10 +124,12 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
 
         check_usable(sign, info.epoch)
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
+    renderer = Renderer(project.root)
     try:
-        documents = render_documents(project, info, Renderer(project.root), only)
+        documents = render_documents(project, info, renderer, only)
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
+    images = list(renderer.policy.images.values())
     result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
     draft = bool(loaded.diagnostics) or info.dirty  # and, per document, its own gaps (see cover_facts)
     with _staged(out_dir) as staging:
@@ -135,6 +139,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             if document.in_pdf:
                 (markdown_dir / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
             write_charts(document, markdown_dir)
+        write_images(images, markdown_dir)
         pandoc_version = None
         if pdf:
             say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
@@ -152,7 +157,8 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             _publish_xlsx(project, documents, staging, info, draft)
         if site:
             say(f"building the site ({len(documents)} pages)")
-            _publish_site(project, documents, staging, info)
+            omitted = set(planned_documents(project)) - {d.site_name or d.id for d in documents if d.in_site}
+            _publish_site(project, documents, staging, info, images, omitted)
         sources, evidence = source_and_evidence_paths(project.root, loaded.source_files, loaded.referenced_files,
                                                       evidence_files(project))
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
@@ -171,12 +177,13 @@ def _staged(out_dir: Path) -> Iterator[Path]:
         raise BuildFailure(str(busy)) from None
 
 
-def _publish_site(project: Project, documents: list[Document], staging: Path, info: BuildInfo) -> None:
+def _publish_site(project: Project, documents: list[Document], staging: Path, info: BuildInfo,
+                  images: list[ProseImage], omitted: set[str]) -> None:
     assert project.settings is not None
     work = staging / ".site-work"
     try:
         build_site(project.settings.title, documents, work, staging / "site", info.epoch,
-                   project.settings.branding.primary_color, _editions(documents, staging))
+                   project.settings.branding.primary_color, _editions(documents, staging), images, omitted)
     except SiteError as err:
         raise BuildFailure(str(err)) from None
     finally:
@@ -243,9 +250,15 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
         "date": info.date, "owner": control.owner, "approver": control.approver, "commit": commit,
         "confidentiality": document.confidentiality or control.confidentiality or "not stated",
         "provider": project.settings.provider.name,
-        "system": f"{project.system.name} {project.system.version}", "lang": control.language,
+        "system": f"{project.system.name} {project.system.version}", "lang": typst_language(control.language),
         "techfile": info.techfile_version, "draft": "true" if status == "draft" else "false",
     }
+
+
+def typst_language(tag: str) -> str:
+    """The ISO 639 language of a BCP 47 tag (`fr-BE` → `fr`), the form Typst accepts; English when there is none."""
+    primary = tag.split("-")[0].lower()
+    return primary if primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3 else "en"
 
 
 def _reusable_pdfs(out_dir: Path) -> dict[str, str]:

@@ -12,11 +12,12 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from techfile.documents.base import Document
+from techfile.validation.prose import ProseImage
 
 STAGING_TAG, RETIRED_TAG, LOCK_TAG = ".tmp-", ".old-", ".lock"
 
@@ -147,3 +148,10 @@ def write_charts(document: Document, folder: Path) -> None:
     for chart in document.charts:
         (folder / "charts").mkdir(exist_ok=True)
         (folder / "charts" / f"{chart.name}.svg").write_bytes(chart.svg)
+
+
+def write_images(images: Iterable[ProseImage], folder: Path) -> None:
+    """Copy the project images that prose shows into `folder`/images/, where the Markdown refers to them."""
+    for image in images:
+        (folder / "images").mkdir(exist_ok=True)
+        shutil.copyfile(image.source, folder / "images" / image.name)

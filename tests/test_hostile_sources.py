@@ -1,0 +1,347 @@
+"""Hostile sources: attack payloads in every string field of every source kind (found by walking the JSON Schemas)
+and in every Markdown prose file. The site, loaded in Debian's Chromium over http and from disk, never runs script
+and has no javascript:/data: link; the PDFs show the payloads as literal text; what `check` refuses, it reports at
+the field. One build covers every field."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import subprocess
+import threading
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hostile import MARKER, PROSE_ATTACK, TEXT_ATTACKS, Filled, field_lines, hostile_project, matches, schema_places
+from techfile.loading import load_project
+from techfile.publish.build import BuildResult, build
+from test_site import CHROMIUM, CHROMIUM_ARGS, QuietHandler
+
+from conftest import run_cli
+
+# What a page may hold: no event-handler attribute, no script or foreign-scheme URL in any URL attribute, no frame
+# but the hidden one the theme's search worker uses on file://, and no `__pwned` from any payload.
+DOM_PROBLEMS = """() => {
+  const problems = [];
+  const urlAttributes = ["href", "src", "action", "formaction", "xlink:href", "data", "poster", "background", "srcset"];
+  for (const element of document.querySelectorAll("*")) {
+    for (const attribute of element.attributes) {
+      const name = attribute.name.toLowerCase();
+      const value = attribute.value.replace(/[\\u0000-\\u0020]/g, "").toLowerCase();
+      if (name.startsWith("on")) problems.push(`${element.tagName} has ${name}`);
+      if (name === "srcdoc") problems.push(`${element.tagName} has srcdoc`);
+      if (urlAttributes.includes(name) && /^(javascript|data|vbscript|file):/.test(value)) {
+        problems.push(`${element.tagName} ${name}=${attribute.value.slice(0, 80)}`);
+      }
+    }
+    const tag = element.tagName;
+    if (["OBJECT", "EMBED", "FRAME", "BASE", "META"].includes(tag) && tag !== "META") problems.push(tag);
+    if (tag === "META" && (element.getAttribute("http-equiv") || "").toLowerCase() === "refresh") problems.push("meta refresh");
+    if (tag === "IFRAME" && !(element.hidden && !element.getAttribute("src"))) problems.push("iframe");
+    if (tag === "SCRIPT" && /__pwned/.test(element.textContent)) problems.push("script with a payload");
+  }
+  return problems;
+}"""
+SEARCHES = ("onerror", "script", "iframe", "srcdoc", "zero")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Filled:
+    return hostile_project(tmp_path_factory.mktemp("hostile") / "project")
+
+
+@pytest.fixture(scope="module")
+def hostile_build(hostile: Filled, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build(hostile.root, tmp_path_factory.mktemp("hostile-out") / "build", jobs=2)
+
+
+@pytest.fixture(scope="module")
+def served(hostile_build: BuildResult) -> Iterator[str]:
+    handler = functools.partial(QuietHandler, directory=str(hostile_build.out / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def test_payloads_are_in_every_string_field_of_every_source_kind(hostile: Filled) -> None:
+    places = [p for p in schema_places() if p.role in ("free", "prose", "key")]
+    kinds = {p.kind for p in places}
+    assert kinds >= {"project", "system", "pipeline_stage", "dataset", "model", "risk", "control", "procedure",
+                     "evidence", "logbook_entry", "soa", "change", "framework", "lineage"}
+    assert hostile.uncovered == []
+    filled = [f for fields in hostile.fields.values() for f in fields] + hostile.file_prose
+    for place in places:
+        assert any(f.kind == place.kind and _fits(place.pattern, f.path) for f in filled), place
+    referenced = {p.as_posix() for p in (hostile.root / "docs").rglob("*.md")}
+    assert {str(hostile.root / f) for f in hostile.prose_files.values()} >= referenced
+    for number, diagnostics in hostile.reported.items():  # what check refused, it reported at the field
+        assert diagnostics, number
+
+
+def _fits(pattern: tuple[str, ...], path: tuple[object, ...]) -> bool:
+    """True when a filled field's concrete path is an instance of a schema place pattern."""
+    if len(pattern) != len(path):
+        return False
+    for want, step in zip(pattern, path, strict=True):
+        if want == "<key>":
+            if not isinstance(step, tuple):
+                return False
+        elif want != "*" and want != step:
+            return False
+    return True
+
+
+def test_check_accepts_hostile_text_and_reports_every_dropped_link(hostile: Filled) -> None:
+    result = run_cli("check", str(hostile.root))
+    assert result.exit_code == 0, result.output[-3000:]
+    warnings = load_project(hostile.root).warnings
+    for relpath in hostile.prose_files.values():
+        codes = {d.code for d in warnings if d.path == relpath}
+        assert {"TF126", "TF127", "TF128"} <= codes, (relpath, codes)
+    inline = [f for fields in hostile.rendered.values() for f in fields if f.role == "prose"]
+    assert inline
+    for item in inline:
+        assert any(d.path == item.relpath and d.code == "TF126" for d in warnings), item
+
+
+def _pages(site: Path) -> list[str]:
+    return sorted(p.name for p in site.glob("*.html"))
+
+
+def _visit(page: object, url: str, dialogs: list[str], site: Path) -> list[str]:
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(150)
+    problems = page.evaluate(DOM_PROBLEMS)
+    for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
+        problems += _foreign(href, site)
+    for frame in page.frames:
+        if frame.evaluate("() => typeof window.__pwned !== 'undefined'"):
+            problems.append(f"script ran in {frame.url}")
+    return [f"{url}: {p}" for p in problems] + [f"{url}: dialog {d}" for d in dialogs]
+
+
+def _foreign(href: str, site: Path) -> list[str]:
+    """Every link on a page of the hostile site is an anchor or a file of the site: nothing in the sources makes a
+    link of its own (titles of risks, controls and procedures become anchors only)."""
+    if href.startswith("#"):
+        return []
+    path = href.split("#", 1)[0].split("?", 1)[0]
+    if re.match(r"^[a-z][a-z0-9+.-]*:|^//|^/", path, re.I) or not (site / path).resolve().is_relative_to(site.resolve()):
+        return [f"foreign link {href[:80]!r}"]
+    return [] if (site / path).exists() else [f"dead link {href[:80]!r}"]
+
+
+def _search(page: object, query: str) -> None:
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    field = page.locator("input.md-search__input")
+    field.fill("")
+    field.press_sequentially(query, delay=20)
+    page.locator(".md-search-result__item").first.wait_for(timeout=90_000)  # the index of this site is large
+    page.wait_for_timeout(200)
+
+
+def _browse(browser: object, base: str, site: Path) -> list[str]:
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    problems: list[str] = []
+    pages = _pages(site)
+    assert "404.html" in pages and "index.html" in pages and len(pages) >= 15
+    for name in pages:
+        problems += _visit(page, f"{base}/{name}", dialogs, site)
+    page.goto(f"{base}/index.html", wait_until="networkidle")
+    for query in SEARCHES:
+        _search(page, query)
+        problems += [f"search {query}: {p}" for p in page.evaluate(DOM_PROBLEMS)]
+        if page.evaluate("() => typeof window.__pwned !== 'undefined'"):
+            problems.append(f"search {query}: script ran")
+    problems += [f"dialog {d}" for d in dialogs]
+    page.close()
+    return problems
+
+
+def test_site_over_http_never_runs_script(browser: object, served: str, hostile_build: BuildResult) -> None:
+    assert _browse(browser, served, hostile_build.out / "site") == []
+
+
+def test_site_from_disk_never_runs_script(browser: object, hostile_build: BuildResult) -> None:
+    site = hostile_build.out / "site"
+    assert _browse(browser, site.resolve().as_uri(), site) == []
+
+
+def test_site_shows_payloads_as_text(browser: object, served: str, hostile_build: BuildResult) -> None:
+    page = browser.new_page()
+    page.goto(f"{served}/index.html", wait_until="load")
+    title, heading = page.title(), page.locator("h1").first.inner_text()
+    assert "<script>window.__pwned=1</script>" in title and "<script>window.__pwned=1</script>" in heading
+    nav = page.locator("nav.md-nav--primary").first.inner_text()
+    assert "<img src=x onerror=" in nav
+    page.goto(f"{served}/{hostile_build.documents[1].id}.html", wait_until="load")
+    text = page.locator("article").inner_text()
+    assert '#panic("typst")' in text and "{{ 7*7 }}" in text and "49" not in re.findall(r"\{\{ (\d+) \}\}", text)
+    page.close()
+
+
+def _pdf_text(pdf: Path) -> str:
+    """The PDF's text in content order, without the spaces, line breaks, hyphenation points and invisible characters
+    that typesetting adds, and without the page furniture (DRAFT watermark, footer) that lands between the lines of
+    a text broken across pages: the payloads are compared character by character, whitespace aside."""
+    done = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True)
+    text = _squeezed(done.stdout).replace("DRAFT", "")
+    return re.sub(re.escape(pdf.stem) + r"—version[^—]{1,40}—(draft|approved)Page\d+of\d+", "", text)
+
+
+def _squeezed(text: str) -> str:
+    return "".join(c for c in text if not c.isspace() and c != "\u00ad" and unicodedata.category(c) != "Cf")
+
+
+# The payload as a PDF shows it: the part before the bidirectional attack (a right-to-left override reverses what
+# follows it, as it should), every other character literal.
+LITERAL = _squeezed(" ".join(TEXT_ATTACKS[:-1]))
+
+
+def test_pdfs_show_payloads_literally(hostile: Filled, hostile_build: BuildResult) -> None:
+    pdfs = sorted((hostile_build.out / "pdf").glob("*.pdf"))
+    assert len(pdfs) >= 14
+    seen: set[int] = set()
+    wrong: list[str] = []
+    for pdf in pdfs:
+        text = _pdf_text(pdf)
+        assert "{{49}}" not in text  # Jinja never evaluated a value
+        for match in MARKER.finditer(text):
+            number = int(match.group(1))
+            fields = hostile.fields.get(number, [])
+            if not fields or fields[0].role == "prose":
+                continue
+            seen.add(number)
+            following = text[match.end():match.end() + len(LITERAL) + 40]
+            if LITERAL not in following:
+                wrong.append(f"{pdf.name} Q{number:04d}Z: {following[:160]!r}")
+    assert wrong == []
+    assert len(seen) >= 300  # most fields reach a PDF (some, such as the site's home page, only the site)
+
+
+def test_pdfs_show_prose_payloads_literally(hostile: Filled, hostile_build: BuildResult) -> None:
+    text = "".join(_pdf_text(p) for p in sorted((hostile_build.out / "pdf").glob("*.pdf")))
+    literal = ["<script>window.__pwned=11</script>", '<imgsrc=xonerror="window.__pwned=12">',
+               'Jinja{{7*7}}{%iftrue%}evaluated{%endif%}andTypst#panic("typst")#read("/etc/passwd")',
+               "<script>window.__pwned=20</script>", "<b>raw</b>", "<!--comment--><script>&zero",
+               "Links:inlinejsspaceddatavbfileprotoentitydead", "refjsrefdatashortcut<javascript:window.__pwned=19>"]
+    found = 0
+    for number in [*hostile.prose_files, *(n for n, f in hostile.rendered.items() if f[0].role == "prose")]:
+        at = text.find(f"Q{number:04d}Zprose")
+        if at < 0:
+            continue
+        found += 1
+        window = text[at:at + len(PROSE_ATTACK) * 2]
+        for piece in literal:
+            assert piece in window, (number, piece, window[:600])
+        assert "javascript:window.__pwned=15" not in window  # a dropped link shows its text only
+    assert found >= 20
+
+
+def test_pdfs_hold_no_script_and_link_only_where_allowed(hostile_build: BuildResult) -> None:
+    allowed = re.compile(rb"^(https?://[^/]|mailto:.|[\w.-]+\.pdf(#[\w-]*)?$)")
+    for pdf in sorted((hostile_build.out / "pdf").glob("*.pdf")):
+        data = pdf.read_bytes()
+        assert b"/JavaScript" not in data and b"/Launch" not in data and not re.search(rb"/JS\s*[(<]", data), pdf.name
+        for uri in re.findall(rb"/URI\s*\(((?:\\.|[^\\)])*)\)", data):
+            assert allowed.match(uri), (pdf.name, uri)
+
+
+def test_charts_are_svg_with_payloads_as_text_only(hostile: Filled, hostile_build: BuildResult) -> None:
+    """Charts and lineage diagrams (matplotlib SVG) carry names from the sources: as escaped text, never as markup,
+    script, links or mathtext."""
+    import xml.etree.ElementTree as ET
+
+    charts = sorted((hostile_build.out / "site" / "charts").glob("*.svg"))
+    assert len(charts) >= 8
+    texts = []
+    for chart in charts:
+        root = ET.fromstring(chart.read_bytes())
+        for element in root.iter():
+            tag = element.tag.rsplit("}", 1)[-1]
+            assert tag not in ("script", "foreignObject", "a", "image", "iframe"), (chart.name, tag)
+            for name, value in element.attrib.items():
+                name = name.rsplit("}", 1)[-1]
+                assert not name.lower().startswith("on"), (chart.name, name)
+                assert name != "href" or value.startswith("#"), (chart.name, value)
+            texts.append("".join(element.itertext()) if tag == "text" else "")
+    shown = [t for t in texts if MARKER.search(t)]
+    assert len(shown) >= 10 and any("<script>window.__pwned=1</script>" in t for t in shown)
+    assert any("$\\foo$" in t for t in shown)  # mathtext is off: the dollar signs stay text
+
+
+def test_docx_links_only_where_allowed(hostile_build: BuildResult) -> None:
+    """The Word edition reads the same Markdown through pandoc: its hyperlinks go to web and mail addresses and the
+    sibling DOCX only."""
+    import zipfile
+
+    allowed = re.compile(r"^(https?://[^/]|mailto:.|[\w.-]+\.docx(#[\w-]*)?$)")
+    documents = sorted((hostile_build.out / "docx").glob("*.docx"))
+    assert len(documents) >= 14
+    for document in documents:
+        with zipfile.ZipFile(document) as package:
+            relations = package.read("word/_rels/document.xml.rels").decode("utf-8")
+            body = package.read("word/document.xml").decode("utf-8")
+        for target in re.findall(r'TargetMode="External"[^>]*Target="([^"]*)"|Target="([^"]*)"[^>]*TargetMode="External"', relations):
+            link = next(t for t in target if t)
+            assert allowed.match(link), (document.name, link)
+        assert not re.search(r"HYPERLINK\s+\"?(javascript|data|vbscript|file):", body, re.I), document.name
+
+
+def test_markdown_outputs_hold_no_live_link_or_raw_markup(hostile_build: BuildResult) -> None:
+    live = re.compile(r"(?<!\\)\]\(\s*(?!https?://|mailto:|[\w.-]+\.md(#|\))|#|charts/|images/)")
+    fenced = re.compile(r"^(```|~~~)[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)
+    for markdown in sorted((hostile_build.out / "markdown").glob("*.md")):
+        text = fenced.sub("", markdown.read_text(encoding="utf-8"))  # code blocks show their text as code
+        assert not live.search(text), (markdown.name, live.search(text))
+        assert "{=html}" not in text and "{=typst}" not in text and not re.search(r"(?<!\\)<(script|img|svg|iframe)", text)
+
+
+def test_constrained_fields_refuse_payloads_at_the_field(tmp_path: Path) -> None:
+    """Ids, dates, hashes, paths, enums, references: a payload there is an error located at that field. One project
+    per source kind (an unknown schema_version stops every other check, so it goes alone)."""
+    places = [p for p in schema_places() if p.role == "constrained"]
+    groups: dict[str, list] = {}
+    for place in places:
+        groups.setdefault("schema_version" if place.pattern == ("schema_version",) else place.kind, []).append(place)
+    unreported, covered = [], []
+    for name, group in sorted(groups.items()):
+        filled = hostile_project(tmp_path / name, roles=("constrained",), accept=False, places=group)
+        assert filled.uncovered == [], name
+        errors = load_project(filled.root).errors
+        for number, fields in filled.fields.items():
+            for item in fields:
+                covered.append(item)
+                lines = field_lines(filled.root, item, number)  # the value's line, and its object's
+                if not any(d.path == item.relpath and (d.line in lines or f"Q{number:04d}Z" in d.message) for d in errors):
+                    unreported.append(f"{item.relpath}:{min(lines)} {'/'.join(map(str, item.path))}")
+    assert unreported == []
+    for place in places:
+        assert any(f.kind == place.kind and _fits(place.pattern, f.path) for f in covered), place
+
+
+def test_payload_places_match_only_what_the_schemas_define() -> None:
+    """The walk finds the places a hand-written reading of the schemas finds, e.g. every prose field of a dataset."""
+    places = {(p.kind, p.pattern): p.role for p in schema_places()}
+    assert places[("system", ("name",))] == "free"
+    assert places[("dataset", ("composition", "instances"))] == "prose"
+    assert places[("risk", ("id",))] == "constrained"
+    assert places[("model", ("hyperparameters", "<key>"))] == "key"
+    assert list(matches({"a": [{"b": "x"}, {"b": "y"}]}, ("a", "*", "b"))) == [("a", 0, "b"), ("a", 1, "b")]
