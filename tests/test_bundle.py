@@ -82,7 +82,7 @@ def test_bundle_holds_every_pdf_evidence_file_source_and_the_index(project: Path
     pdfs = {name for name in files if name.startswith("pdf/")}
     assert pdfs == {e["path"] for e in manifest["outputs"] if e["path"].startswith("pdf/")}
     assert pdfs == {f"pdf/{document_id}.pdf" for document_id in bundle.documents}
-    assert len(pdfs) == 17 and all(files[name].startswith(b"%PDF-") for name in pdfs)
+    assert len(pdfs) == 20 and all(files[name].startswith(b"%PDF-") for name in pdfs)
 
     evidence_files = {item.file for item in loaded.project.evidence if item.file}
     assert evidence_files and {n.removeprefix("evidence/") for n in files if n.startswith("evidence/")} == evidence_files

@@ -158,7 +158,7 @@ def test_github_annotations_of_a_broken_project(broken_project: str) -> None:
         "Did you mean 'ctl-api-security' or 'ctl-data-sourcing' or 'ctl-ai-governance'?",
         "::error file=my%2Cproj%3Av1/risks/risk-automation-bias.yaml,line=38,col=1,title=TF103::"
         "duplicate key 'owner' (first at line 21) — Remove one of the two keys; YAML would silently keep only one of them.",
-        "failed: 2 errors, 1 warning in 92 source files",
+        "failed: 2 errors, 1 warning in 96 source files",
     ]
 
 
@@ -173,7 +173,7 @@ def test_github_escapes_the_message_data_and_properties() -> None:
 def test_github_prints_only_the_summary_for_a_clean_project() -> None:
     result = run_cli("check", str(SAMPLE), "--format", "github")
     assert result.exit_code == 0
-    assert result.output == "ok: 0 errors, 0 warnings in 92 source files\n"
+    assert result.output == "ok: 0 errors, 0 warnings in 96 source files\n"
 
 
 def test_rule_names_are_identifiers_for_every_code() -> None:
