@@ -46,7 +46,9 @@ def test_every_expected_file_is_built(sample_build: BuildResult) -> None:
     expected_ids |= {f"thoravis-cxr-{kind}" for kind in ("risk-register", "qms-manual", "logbook", "technical-file",
                                                          "declaration-of-conformity", "instructions-for-use",
                                                          "statement-of-applicability", "soc2-readiness", "traceability",
-                                                         "instructions-for-use-deployer", "gspr-checklist", "mdr-index")}
+                                                         "instructions-for-use-deployer", "gspr-checklist", "mdr-index",
+                                                         "pms-plan", "monitoring-report")}
+    expected_ids |= {f"thoravis-cxr-incident-report-{i.id}" for i in project.incidents}
     assert {d.id for d in sample_build.documents if d.in_pdf} == expected_ids
     for doc_id in expected_ids:
         assert (out / "markdown" / f"{doc_id}.md").is_file()
