@@ -4,6 +4,7 @@ templates folder, and a template that tries to escape fails the build with a cle
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -165,5 +166,6 @@ def test_values_never_run_as_templates(tmp_path: Path) -> None:
     data["notes"] = "{{ 7*7 }} {% if true %}ran{% endif %} {{ cycler.__init__.__globals__ }}"
     entry.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     markdown = _render(project)
-    assert "{{ 7*7 }} {% if true %}ran{% endif %} {{ cycler.__init__.__globals__ }}" in markdown
-    assert "49" not in markdown
+    shown = re.sub(r"\\([{}%_*])", r"\1", markdown)  # Markdown escapes, which the site and the PDF show as the bare characters
+    assert "{{ 7*7 }} {% if true %}ran{% endif %} {{ cycler.__init__.__globals__ }}" in shown
+    assert "49 ran" not in shown and "49 {%" not in shown  # evaluated, it would read "49 ran …"
