@@ -66,7 +66,7 @@ def test_manifest_lists_sources_evidence_and_outputs_and_nothing_else(tmp_path: 
     assert evidence == evidence_files
     assert sources == set(loaded.source_files) | (set(loaded.referenced_files) - evidence_files) | {
         "templates/logbook/logbook.md.j2"}
-    assert {"frameworks/iso-13485.yaml", "lineage/cxr-release-2.0.0.yaml", "docs/intended-purpose.md"} <= sources
+    assert {"frameworks/thoravis-ai-policy.yaml", "gspr.yaml", "lineage/cxr-release-2.0.0.yaml", "docs/intended-purpose.md"} <= sources
     assert not {p for p in sources | evidence if p.startswith(("data/", "schemas/", "build/")) or p == "README.md"}
     outputs = {e["path"] for e in manifest["outputs"]}
     assert outputs and all(not p.startswith(".") for p in outputs) and "manifest.json" not in outputs
