@@ -22,7 +22,10 @@ from techfile.assess.logbook import entry_sha256
 from techfile.sources.discovery import discover_sources
 from techfile.sources.kinds import SOURCE_KINDS
 
-from conftest import SAMPLE, SCHEMAS
+from conftest import REPO, SAMPLE, SCHEMAS
+
+CREDIT = REPO / "project_templates" / "credit"  # a deployer-side project: the kinds the sample has no use for
+BASES = {"sample": SAMPLE, "credit": CREDIT}
 
 ANY = "*"
 CONSTRAINTS = ("pattern", "enum", "format", "const", "x-techfile-path", "x-techfile-ref")
@@ -66,6 +69,12 @@ Jinja {{ 7*7 }} {% if true %}evaluated{% endif %} and Typst #panic("typst") #rea
 [evil-data]: data:text/html,<script>parent.__pwned=23</script>
 [shortcut]: vbscript:msgbox
 """
+
+
+def kinds_absent_from(base: Path) -> set[str]:
+    """The source kinds a base project has no file of."""
+    found, _ = discover_sources(base)
+    return {kind.name for kind in SOURCE_KINDS} - {source.kind.name for source in found}
 
 
 def text_payload(number: int) -> str:
@@ -165,9 +174,11 @@ class Filled:
     root: Path
     fields: dict[int, list[Field]] = field(default_factory=dict)  # several when one sample text is used in several
     uncovered: list[Place] = field(default_factory=list)
+    absent_kinds: set[str] = field(default_factory=set)
     prose_files: dict[int, str] = field(default_factory=dict)
     reported: dict[int, list[str]] = field(default_factory=dict)  # marker → the diagnostics at its place
     file_prose: list[Field] = field(default_factory=list)  # prose fields that name a .md file (filled in the file)
+    inserted: dict[str, list[list[tuple[Any, ...]]]] = field(default_factory=dict)  # file → nodes added together
 
     @property
     def rendered(self) -> dict[int, list[Field]]:
@@ -175,11 +186,12 @@ class Filled:
 
 
 def hostile_project(target: Path, roles: tuple[str, ...] = ("free", "prose", "key"), accept: bool = True,
-                    places: list[Place] | None = None) -> Filled:
-    """A copy of the sample with a payload in every string place of the given roles (absent places added) and
+                    places: list[Place] | None = None, base: Path = SAMPLE) -> Filled:
+    """A copy of `base` with a payload in every string place of the given roles (absent places added) and
     appended to every Markdown prose file. With `accept`, a field whose payload `check` refuses with an error at
-    that field is reported (and given back its sample value), until `check` accepts the project."""
-    shutil.copytree(SAMPLE, target, ignore=shutil.ignore_patterns("build"))
+    that field is reported (and given back its sample value), until `check` accepts the project. Places of kinds
+    `base` has no file of are listed in `absent_kinds` (another base covers them)."""
+    shutil.copytree(base, target, ignore=shutil.ignore_patterns("build"))
     filled = Filled(target)
     found, _ = discover_sources(target)
     places = [p for p in (schema_places() if places is None else places) if p.role in roles]
@@ -187,16 +199,19 @@ def hostile_project(target: Path, roles: tuple[str, ...] = ("free", "prose", "ke
     counter = iter(range(1, 10_000))
     replacements: dict[str, int] = {}
     prose_files: set[str] = set()
+    inserted = filled.inserted
     for place in places:
         documents = [(relpath, data) for kind, relpath, data in sources if kind == place.kind]
         if not documents:
-            filled.uncovered.append(place)
+            filled.absent_kinds.add(place.kind)
             continue
         hits = [(relpath, data, path) for relpath, data in documents for path in matches(data, place.pattern)]
         if not hits and place.role != "key":
             relpath, data = documents[0]
-            if _insert(data, place.pattern, f"absent {'/'.join(place.pattern)}"):
+            created = _insert(data, place.kind, place.pattern, f"absent {'/'.join(place.pattern)}")
+            if created:
                 hits = [(relpath, data, path) for path in matches(data, place.pattern)]
+                inserted.setdefault(relpath, []).append(created)
         if not hits:
             filled.uncovered.append(place)
             continue
@@ -239,7 +254,7 @@ def _report_refused(filled: Filled, sources: list[tuple[str, str, Any]]) -> bool
         for item in items:
             if number not in filled.reported:
                 at.setdefault((item.relpath, _line_of(filled.root, item, number)), []).append(number)
-    refused = False
+    refused, before = False, set(filled.reported)
     for error in errors:
         quoted = {int(m) for m in MARKER.findall(error.message)}  # a message that quotes a payload names its field
         for number in set(at.get((error.path, error.line), [])) | (quoted & set(filled.fields)):
@@ -249,10 +264,39 @@ def _report_refused(filled: Filled, sources: list[tuple[str, str, Any]]) -> bool
         raise AssertionError("check refuses the hostile project away from any payload: " +
                              "; ".join(f"{d.path}:{d.line}: {d.code} {d.message}" for d in errors[:5]))
     data_of = {relpath: data for _, relpath, data in sources}
-    for number in filled.reported:
+    for number in sorted(set(filled.reported) - before):
         for item in filled.fields[number]:
-            _restore(data_of[item.relpath], item, number)
+            if not _present(data_of[item.relpath], item.path):
+                continue
+            group = next((g for g in filled.inserted.get(item.relpath, [])
+                          if any(item.path[:len(r)] == r for r in g)), None)
+            if group is None:
+                _restore(data_of[item.relpath], item, number)
+                continue
+            filled.inserted[item.relpath].remove(group)  # a place the sample leaves out goes again, with its partners
+            for root in group:
+                _remove(data_of[item.relpath], root)
+                for other, items in filled.fields.items():
+                    if any(i.relpath == item.relpath and i.path[:len(root)] == root for i in items):
+                        filled.reported.setdefault(other, []).append(f"removed with Q{number:04d}Z")
     return True
+
+
+def _present(data: Any, path: tuple[Any, ...]) -> bool:
+    try:
+        _get(data, tuple(step for step in path if not isinstance(step, tuple)))
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def _remove(data: Any, path: tuple[Any, ...]) -> None:
+    *parents, last = path
+    container = _get(data, tuple(parents))
+    if isinstance(container, dict):
+        container.pop(last, None)
+    elif isinstance(container, list) and isinstance(last, int) and last < len(container):
+        container.pop(last)
 
 
 def _line_of(root: Path, item: Field, number: int) -> int:
@@ -332,33 +376,97 @@ def _number(replacements: dict[str, int], original: str, counter: Iterator[int])
     return replacements[original]
 
 
-def _insert(data: Any, pattern: tuple[str, ...], value: str) -> bool:
-    """Add a place the sample leaves out: create the objects and lists on its way (first item for lists)."""
-    node = data
+def _insert(data: Any, kind: str, pattern: tuple[str, ...], value: str) -> list[tuple[Any, ...]]:
+    """Add a place the sample leaves out, as its schema shapes it: lists or maps on the way (first item or key `k`),
+    each new object with its required properties and the partners its keys require, each new list with its
+    minimum number of items. Gives back the paths of the outermost node it created and of its partners."""
+    root = _schema(kind)
+    node, schema, path = data, root, ()
+    created: list[tuple[Any, ...]] = []
     for index, step in enumerate(pattern):
         last = index == len(pattern) - 1
-        following = None if last else pattern[index + 1]
-        if step == ANY:
-            if isinstance(node, list):
-                if not node:
-                    node.append(value if last else ([] if following == ANY else {}))
-                if last:
-                    return True
-                node = node[0]
-                continue
-            if isinstance(node, dict):
-                node = node.setdefault("k", value if last else ([] if following == ANY else {}))
-                if last:
-                    return True
-                continue
-            return False
-        if not isinstance(node, dict):
-            return False
+        child = _child(root, schema, step)
+        if child is None:
+            return []
+        if step == ANY and isinstance(node, list):
+            key: Any = 0
+            if not node:
+                node.extend(_example(root, child, value) for _ in range(max(1, _deref(root, schema).get("minItems", 1))))
+                created = created or [path]
+        elif isinstance(node, dict):
+            key = "k" if step == ANY and not node else next(iter(node)) if step == ANY else step
+            if key in node and not last and not isinstance(node[key], (dict, list)):  # a scalar branch of a oneOf
+                branch = next((b for b in _deref(root, child).get("oneOf", []) if _child(root, b, pattern[index + 1])), None)
+                if branch is None:
+                    return []
+                node[key] = _example(root, branch, value)
+                created = created or [(*path, key)]
+            elif key not in node:
+                node[key] = value if last else _example(root, child, value)
+                if not created:
+                    created = [(*path, key)]
+                    for partner in _deref(root, schema).get("dependentRequired", {}).get(key, []):
+                        if partner not in node:
+                            node[partner] = _example(root, _child(root, schema, partner) or {}, value)
+                            created.append((*path, partner))
+        else:
+            return []
         if last:
-            node.setdefault(step, value)
-            return True
-        node = node.setdefault(step, [] if following == ANY else {})
-    return False
+            return created
+        node, schema, path = node[key], child, (*path, key)
+    return created
+
+
+def _schema(kind: str) -> dict[str, Any]:
+    schema_file = next(k.schema_file for k in SOURCE_KINDS if k.name == kind)
+    return json.loads((SCHEMAS / schema_file).read_text(encoding="utf-8"))
+
+
+def _child(root: dict[str, Any], node: dict[str, Any], step: str) -> dict[str, Any] | None:
+    """The schema of `step` under `node` (a property, a map value or a list item), looked for in its branches too."""
+    node = _deref(root, node)
+    if step == ANY:
+        for keyword in ("items", "additionalProperties"):
+            if isinstance(node.get(keyword), dict):
+                return node[keyword]
+    elif step in node.get("properties", {}):
+        return node["properties"][step]
+    for keyword in ("oneOf", "anyOf", "allOf"):
+        for branch in node.get(keyword, []):
+            found = _child(root, branch, step)
+            if found is not None:
+                return found
+    return None
+
+
+def _example(root: dict[str, Any], node: dict[str, Any], text: str) -> Any:
+    """A small value the schema accepts: its required properties, its minimum items, a date for a date."""
+    if str(node.get("$ref", "")).endswith("/prose"):
+        return text
+    node = _deref(root, node)
+    for keyword in ("oneOf", "anyOf"):
+        if node.get(keyword):
+            return _example(root, node[keyword][0], text)
+    if "const" in node:
+        return node["const"]
+    if node.get("enum"):
+        return node["enum"][0]
+    kind = node.get("type")
+    kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in node:
+        return {key: _example(root, _child(root, node, key) or {}, text) for key in node.get("required", [])}
+    if kind == "array":
+        return [_example(root, node.get("items", {}), text) for _ in range(max(1, node.get("minItems", 1)))]
+    if kind in ("integer", "number"):
+        return node.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    if node.get("format") == "date" or node.get("pattern", "").startswith("^\\d{4}-"):
+        return "2026-01-01"
+    if "pattern" in node:  # the schema's own example, where its description gives one that fits
+        examples = re.findall(r"e\.g\.,? \"?([^\s,;\"]+)", node.get("description", ""))
+        return next((e.rstrip(".)") for e in examples if re.fullmatch(node["pattern"], e.rstrip(".)"))), text)
+    return text
 
 
 def rechain_logbook(project: Path) -> None:

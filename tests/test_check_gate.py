@@ -91,7 +91,7 @@ def test_non_finite_numbers_are_reported(project: Path) -> None:
     metric = sorted(data["metrics"])[0]
     data["metrics"][metric] = float("inf")
     entry.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    assert [d.message for d in load_project(project).errors if d.code == "TF122"] == [".inf is not a finite number"]
+    assert [d.message for d in load_project(project).errors if d.code == "TF112"] == ["number '.inf' is not a finite number"]
 
 
 def _png(path: Path, colour: tuple[int, int, int]) -> None:

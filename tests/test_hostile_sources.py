@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from hostile import MARKER, PROSE_ATTACK, TEXT_ATTACKS, Filled, field_lines, hostile_project, matches, schema_places
+from hostile import (BASES, MARKER, PROSE_ATTACK, TEXT_ATTACKS, Filled, field_lines, hostile_project, kinds_absent_from,
+                     matches, schema_places)
 from techfile.loading import load_project
 from techfile.publish.build import BuildResult, build
 from test_site import CHROMIUM, CHROMIUM_ARGS, QuietHandler
 
-from conftest import run_cli
+from conftest import SAMPLE, run_cli
 
 # What a page may hold: no event-handler attribute, no script or foreign-scheme URL in any URL attribute, no frame
 # but the hidden one the theme's search worker uses on file://, and no `__pwned` from any payload.
@@ -49,9 +50,12 @@ DOM_PROBLEMS = """() => {
 SEARCHES = ("onerror", "script", "iframe", "srcdoc", "zero")
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Filled:
-    return hostile_project(tmp_path_factory.mktemp("hostile") / "project")
+@pytest.fixture(scope="module", params=sorted(BASES))
+def hostile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Filled:
+    """The sample, and the credit template for the kinds the sample has no file of (FRIA, registration)."""
+    base = BASES[request.param]
+    places = None if base == SAMPLE else [p for p in schema_places() if p.kind in kinds_absent_from(SAMPLE)]
+    return hostile_project(tmp_path_factory.mktemp("hostile") / "project", base=base, places=places)
 
 
 @pytest.fixture(scope="module")
@@ -84,10 +88,13 @@ def test_payloads_are_in_every_string_field_of_every_source_kind(hostile: Filled
     assert kinds >= {"project", "system", "pipeline_stage", "dataset", "model", "risk", "control", "procedure",
                      "evidence", "logbook_entry", "soa", "change", "framework", "lineage"}
     assert hostile.uncovered == []
+    assert set.intersection(*(kinds_absent_from(base) for base in BASES.values())) == set()  # some base has each
     filled = [f for fields in hostile.fields.values() for f in fields] + hostile.file_prose
     for place in places:
+        if place.kind in hostile.absent_kinds or place.kind not in {f.kind for f in filled}:
+            continue  # the other base holds it
         assert any(f.kind == place.kind and _fits(place.pattern, f.path) for f in filled), place
-    referenced = {p.as_posix() for p in (hostile.root / "docs").rglob("*.md")}
+    referenced = {p.as_posix() for p in (hostile.root / "docs").rglob("*.md")} if hostile.absent_kinds else set()
     assert {str(hostile.root / f) for f in hostile.prose_files.values()} >= referenced
     for number, diagnostics in hostile.reported.items():  # what check refused, it reported at the field
         assert diagnostics, number
@@ -146,13 +153,16 @@ def _foreign(href: str, site: Path) -> list[str]:
     return [] if (site / path).exists() else [f"dead link {href[:80]!r}"]
 
 
-def _search(page: object, query: str) -> None:
+def _search(page: object, query: str) -> int:
+    """Type a query into the site's search; the number of results it shows."""
     page.locator("label.md-search__icon, .md-search__input").first.click()
     field = page.locator("input.md-search__input")
     field.fill("")
     field.press_sequentially(query, delay=20)
-    page.locator(".md-search-result__item").first.wait_for(timeout=90_000)  # the index of this site is large
+    page.wait_for_function("() => /matching|no match/i.test(document.querySelector('.md-search-result__meta')"
+                           "?.textContent || '')", timeout=90_000)  # the index of this site is large
     page.wait_for_timeout(200)
+    return page.locator(".md-search-result__item").count()
 
 
 def _browse(browser: object, base: str, site: Path) -> list[str]:
@@ -165,13 +175,15 @@ def _browse(browser: object, base: str, site: Path) -> list[str]:
     for name in pages:
         problems += _visit(page, f"{base}/{name}", dialogs, site)
     page.goto(f"{base}/index.html", wait_until="networkidle")
+    found = 0
     for query in SEARCHES:
-        _search(page, query)
+        found += _search(page, query) > 0
         problems += [f"search {query}: {p}" for p in page.evaluate(DOM_PROBLEMS)]
         if page.evaluate("() => typeof window.__pwned !== 'undefined'"):
             problems.append(f"search {query}: script ran")
     problems += [f"dialog {d}" for d in dialogs]
     page.close()
+    assert found >= 3, "the site's search shows payloads for most queries"
     return problems
 
 
@@ -323,7 +335,8 @@ def test_constrained_fields_refuse_payloads_at_the_field(tmp_path: Path) -> None
         groups.setdefault("schema_version" if place.pattern == ("schema_version",) else place.kind, []).append(place)
     unreported, covered = [], []
     for name, group in sorted(groups.items()):
-        filled = hostile_project(tmp_path / name, roles=("constrained",), accept=False, places=group)
+        base = next(b for b in BASES.values() if group[0].kind not in kinds_absent_from(b))
+        filled = hostile_project(tmp_path / name, roles=("constrained",), accept=False, places=group, base=base)
         assert filled.uncovered == [], name
         errors = load_project(filled.root).errors
         for number, fields in filled.fields.items():

@@ -3,7 +3,6 @@ before any build runs. The bounds are documented in the README (Limits) and SECU
 
 - control characters other than tab and newline, and lone surrogates (TF120): PDF/A and UTF-8 files refuse them;
 - characters no shipped font can print, when the project makes PDFs (TF121);
-- numbers that are not finite (NaN, infinity; TF122): JSON has none, and charts and tables cannot place them;
 - text over the size bounds (TF123) and words too long for a PDF text string (TF124);
 - Markdown prose nested deeper than the PDF renderer accepts (TF125), links shown as text because of their
   scheme (TF126) or because their in-project target is no document (TF127), and images that are not readable
@@ -12,7 +11,6 @@ before any build runs. The bounds are documented in the README (Limits) and SECU
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -50,11 +48,7 @@ def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], pr
         places = prose_places(kind)
         prose_paths = {path for pattern in places for path, _ in find_values(document.data, pattern)}
         for path, value, is_key in _walk(document.data, ()):
-            if isinstance(value, float) and not math.isfinite(value):
-                written = ".nan" if math.isnan(value) else ".inf" if value > 0 else "-.inf"
-                diagnostics.append(document.finding("TF122", path, f"{written} is not a finite number",
-                                                    "Write a number; JSON (and so the schemas) has no NaN or infinity."))
-            elif isinstance(value, str):
+            if isinstance(value, str):  # numbers that are not finite never get here: the loader refuses them (TF112)
                 bound = MAX_PROSE if path in prose_paths and not is_key else MAX_TEXT
                 problem = text_problem(value, bound, pdf)
                 if problem:
