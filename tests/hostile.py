@@ -175,6 +175,7 @@ class Filled:
     fields: dict[int, list[Field]] = field(default_factory=dict)  # several when one sample text is used in several
     uncovered: list[Place] = field(default_factory=list)
     absent_kinds: set[str] = field(default_factory=set)
+    every_place: bool = True  # payloads in every place of the schemas (else in the places a test chose)
     prose_files: dict[int, str] = field(default_factory=dict)
     reported: dict[int, list[str]] = field(default_factory=dict)  # marker → the diagnostics at its place
     file_prose: list[Field] = field(default_factory=list)  # prose fields that name a .md file (filled in the file)
@@ -192,7 +193,7 @@ def hostile_project(target: Path, roles: tuple[str, ...] = ("free", "prose", "ke
     that field is reported (and given back its sample value), until `check` accepts the project. Places of kinds
     `base` has no file of are listed in `absent_kinds` (another base covers them)."""
     shutil.copytree(base, target, ignore=shutil.ignore_patterns("build"))
-    filled = Filled(target)
+    filled = Filled(target, every_place=places is None)
     found, _ = discover_sources(target)
     places = [p for p in (schema_places() if places is None else places) if p.role in roles]
     sources = [(s.kind.name, s.relpath, yaml.safe_load(s.path.read_text(encoding="utf-8"))) for s in found]

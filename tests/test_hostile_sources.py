@@ -54,7 +54,8 @@ SEARCHES = ("onerror", "script", "iframe", "srcdoc", "zero")
 def hostile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Filled:
     """The sample, and the credit template for the kinds the sample has no file of (FRIA, registration)."""
     base = BASES[request.param]
-    places = None if base == SAMPLE else [p for p in schema_places() if p.kind in kinds_absent_from(SAMPLE)]
+    kinds = kinds_absent_from(SAMPLE) | {"project"}  # the other base's own kinds, and a title for its pages
+    places = None if base == SAMPLE else [p for p in schema_places() if p.kind in kinds]
     return hostile_project(tmp_path_factory.mktemp("hostile") / "project", base=base, places=places)
 
 
@@ -94,7 +95,7 @@ def test_payloads_are_in_every_string_field_of_every_source_kind(hostile: Filled
         if place.kind in hostile.absent_kinds or place.kind not in {f.kind for f in filled}:
             continue  # the other base holds it
         assert any(f.kind == place.kind and _fits(place.pattern, f.path) for f in filled), place
-    referenced = {p.as_posix() for p in (hostile.root / "docs").rglob("*.md")} if hostile.absent_kinds else set()
+    referenced = {p.as_posix() for p in (hostile.root / "docs").rglob("*.md")} if hostile.every_place else set()
     assert {str(hostile.root / f) for f in hostile.prose_files.values()} >= referenced
     for number, diagnostics in hostile.reported.items():  # what check refused, it reported at the field
         assert diagnostics, number
@@ -229,7 +230,7 @@ LITERAL = _squeezed(" ".join(TEXT_ATTACKS[:-1]))
 
 def test_pdfs_show_payloads_literally(hostile: Filled, hostile_build: BuildResult) -> None:
     pdfs = sorted((hostile_build.out / "pdf").glob("*.pdf"))
-    assert len(pdfs) >= 14
+    assert len(pdfs) >= (14 if hostile.every_place else 5)
     seen: set[int] = set()
     wrong: list[str] = []
     for pdf in pdfs:
@@ -245,7 +246,7 @@ def test_pdfs_show_payloads_literally(hostile: Filled, hostile_build: BuildResul
             if LITERAL not in following:
                 wrong.append(f"{pdf.name} Q{number:04d}Z: {following[:160]!r}")
     assert wrong == []
-    assert len(seen) >= 300  # most fields reach a PDF (some, such as the site's home page, only the site)
+    assert len(seen) >= (300 if hostile.every_place else 20)  # most fields reach a PDF (some, such as the site's home page, only the site)
 
 
 def test_pdfs_show_prose_payloads_literally(hostile: Filled, hostile_build: BuildResult) -> None:
@@ -256,15 +257,16 @@ def test_pdfs_show_prose_payloads_literally(hostile: Filled, hostile_build: Buil
                "Links:inlinejsspaceddatavbfileprotoentitydead", "refjsrefdatashortcut<javascript:window.__pwned=19>"]
     found = 0
     for number in [*hostile.prose_files, *(n for n, f in hostile.rendered.items() if f[0].role == "prose")]:
-        at = text.find(f"Q{number:04d}Zprose")
-        if at < 0:
+        windows = [text[m.start():m.start() + len(PROSE_ATTACK) * 2] for m in re.finditer(f"Q{number:04d}Zprose", text)]
+        if not windows:
             continue
         found += 1
-        window = text[at:at + len(PROSE_ATTACK) * 2]
-        for piece in literal:
-            assert piece in window, (number, piece, window[:600])
-        assert "javascript:window.__pwned=15" not in window  # a dropped link shows its text only
-    assert found >= 20
+        # where prose is shown as prose, its links are text and its markup literal; a table cell may show it
+        # flattened, as literal text (the link checks above hold for every occurrence)
+        shown = [w for w in windows if all(piece in w for piece in literal)]
+        assert shown, (number, windows[0][:600])
+        assert all("javascript:window.__pwned=15" not in w for w in shown)  # a dropped link shows its text only
+    assert found >= (20 if hostile.every_place else 3)
 
 
 def test_pdfs_hold_no_script_and_link_only_where_allowed(hostile_build: BuildResult) -> None:
@@ -282,7 +284,7 @@ def test_charts_are_svg_with_payloads_as_text_only(hostile: Filled, hostile_buil
     import xml.etree.ElementTree as ET
 
     charts = sorted((hostile_build.out / "site" / "charts").glob("*.svg"))
-    assert len(charts) >= 8
+    assert len(charts) >= (8 if hostile.every_place else 1)
     texts = []
     for chart in charts:
         root = ET.fromstring(chart.read_bytes())
@@ -295,8 +297,9 @@ def test_charts_are_svg_with_payloads_as_text_only(hostile: Filled, hostile_buil
                 assert name != "href" or value.startswith("#"), (chart.name, value)
             texts.append("".join(element.itertext()) if tag == "text" else "")
     shown = [t for t in texts if MARKER.search(t)]
-    assert len(shown) >= 10 and any("<script>window.__pwned=1</script>" in t for t in shown)
-    assert any("$\\foo$" in t for t in shown)  # mathtext is off: the dollar signs stay text
+    if hostile.every_place:
+        assert len(shown) >= 10 and any("<script>window.__pwned=1</script>" in t for t in shown)
+        assert any("$\\foo$" in t for t in shown)  # mathtext is off: the dollar signs stay text
 
 
 def test_docx_links_only_where_allowed(hostile_build: BuildResult) -> None:

@@ -126,7 +126,12 @@ def risk_heatmap(risks: list[Risk]) -> Chart | None:
 
     def draw(figure: Any) -> None:
         axes = figure.add_subplot(1, 1, 1)
-        axes.imshow(counts, cmap="Oranges", vmin=0, vmax=max(1, max(max(row) for row in counts)))
+        # cells as vector shapes: an image (imshow) would be a raster embedded in the SVG
+        axes.pcolormesh([c - 0.5 for c in range(5)], [r - 0.5 for r in range(5)], counts, cmap="Oranges", vmin=0,
+                        vmax=max(1, max(max(row) for row in counts)), edgecolors="white", linewidth=1)
+        axes.set_xlim(-0.5, 3.5)
+        axes.set_ylim(3.5, -0.5)
+        axes.set_aspect("equal")
         for row, values in enumerate(counts):
             for column, count in enumerate(values):
                 axes.text(column, row, str(count) if count else "", ha="center", va="center", fontsize=10)

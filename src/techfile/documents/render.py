@@ -125,7 +125,11 @@ class Renderer:
             return missing_marker(value)
         if value is None:
             raise ValueError("prose filter got an empty value; give the context a Missing marker instead")
-        return prose(value.text if isinstance(value, Prose) else value, heading_level, self.policy)
+        if isinstance(value, Markup):
+            return value
+        if not isinstance(value, Prose):  # a text value of the sources is literal text, whatever it looks like
+            return inline(value)
+        return prose(value.text, heading_level, self.policy)
 
     def has_template(self, template_name: str) -> bool:
         """Whether the project or techfile has a template of this name."""

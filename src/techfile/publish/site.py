@@ -125,6 +125,19 @@ def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: 
     guard = SafeLinks(pages, {f"{d}.md" for d in omitted} - pages)
     with _quiet_mkdocs(), _source_date_epoch(epoch):
         _run_mkdocs(config_text, work_dir / "mkdocs.yml", _escaped_titles(config), guard)
+    _relative_links(site_dir / "404.html")
+
+
+_ROOTED = re.compile(r'(\s(?:href|src)=")/(?!/)')
+
+
+def _relative_links(page: Path) -> None:
+    """MkDocs writes the 404 page with links from the server's root ("/index.html"), which lead nowhere when the
+    site is opened from disk or served below a path; the page sits at the site's root, so relative links serve."""
+    if page.is_file():
+        text = _ROOTED.sub(r"\1", page.read_text(encoding="utf-8"))
+        text = text.replace('"base": "/"', '"base": "."').replace('"search": "/assets/', '"search": "assets/')
+        page.write_text(text, encoding="utf-8")
 
 
 def with_download_links(markdown: str, files: list[Path]) -> str:
