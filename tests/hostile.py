@@ -30,6 +30,7 @@ BASES = {"sample": SAMPLE, "credit": CREDIT}
 ANY = "*"
 CONSTRAINTS = ("pattern", "enum", "format", "const", "x-techfile-path", "x-techfile-ref")
 MARKER = re.compile(r"Q(\d{4})Z")
+END_MARKER = "Z{:04d}Q"
 
 # One line of every attack on the renderers: HTML and script, link schemes, Jinja, Typst, pandoc raw markup,
 # entities, zero-width and bidirectional characters, Markdown and YAML punctuation.
@@ -78,7 +79,8 @@ def kinds_absent_from(base: Path) -> set[str]:
 
 
 def text_payload(number: int) -> str:
-    return f"Q{number:04d}Z " + " ".join(TEXT_ATTACKS)
+    """The attacks between two markers of the field: `Q0001Z` starts it, `Z0001Q` ends it."""
+    return f"Q{number:04d}Z " + " ".join(TEXT_ATTACKS) + f" Z{number:04d}Q"
 
 
 def prose_payload(number: int) -> str:
