@@ -288,7 +288,8 @@ def test_pdfs_show_prose_payloads_literally(hostile: Filled, hostile_build: Buil
     source = _squeezed(PROSE_ATTACK)[:180]  # up to the first link, shown as its source
     found = 0
     for number in [*hostile.prose_files, *(n for n, f in hostile.rendered.items() if f[0].role == "prose")]:
-        windows = [text[m.start():m.start() + len(PROSE_ATTACK) * 2] for m in re.finditer(f"Q{number:04d}Zprose", text)]
+        windows = [re.split(r"Q\d{4}Zprose", text[m.end():m.end() + len(PROSE_ATTACK) * 2])[0]  # up to the next prose
+                   for m in re.finditer(f"Q{number:04d}Zprose", text)]
         if not windows:
             continue
         found += 1
@@ -296,7 +297,7 @@ def test_pdfs_show_prose_payloads_literally(hostile: Filled, hostile_build: Buil
         # flattened, as literal text (the link checks above hold for every occurrence)
         shown = [w for w in windows if all(piece in w for piece in literal)]
         # a table cell shows the prose's source text literally, perhaps split by a page break (up to the next prose)
-        as_source = [w for w in windows if _in_order(source, re.split(r"Q\d{4}Zprose", w[11:])[0])]
+        as_source = [w for w in windows if _in_order(source, w)]
         assert shown or as_source, (number, windows[0][:600])
         assert all("javascript:window.__pwned=15" not in w for w in shown)  # a dropped link shows its text only
     assert found >= (20 if hostile.every_place else 3)

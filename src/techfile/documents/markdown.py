@@ -31,6 +31,16 @@ def inline(value: object) -> Markup:
     return Markup(escaped)
 
 
+_TOKEN = re.compile(r"[\w.:/+-]+")
+
+
+def code(value: object) -> Markup:
+    """An identifier as inline code. A code span shows its text verbatim (a backslash escape would show), so only a
+    plain token (letters, digits and `_.:/+-`) becomes code; anything else is literal text."""
+    text = str(value)
+    return Markup(f"`{text}`") if _TOKEN.fullmatch(text) else inline(text)
+
+
 def cell(value: object) -> Markup:
     """A value inside a pipe-table cell: literal text on one line (pipes escaped by `inline`)."""
     if value is None or value == "":

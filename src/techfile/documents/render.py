@@ -17,7 +17,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from techfile.documents.base import Missing
-from techfile.documents.markdown import cell, inline, prose
+from techfile.documents.markdown import cell, code, inline, prose
 from techfile.project import Prose
 from techfile.resources import doc_templates_dir
 from techfile.validation.prose import LinkPolicy
@@ -118,7 +118,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.environment.filters.update(prose=self._prose_filter, cell=_cell_filter, text=inline)
+        self.environment.filters.update(prose=self._prose_filter, cell=_cell_filter, text=inline, code=code)
 
     def _prose_filter(self, value: Prose | str | Missing | None, heading_level: int = 3) -> Markup:
         if isinstance(value, Missing):
