@@ -25,6 +25,7 @@ class SheetField:
     fact: str
     source: str
     value: Any
+    prose: bool = False  # the value is Markdown prose of the sources (else plain text)
 
     @property
     def given(self) -> bool:
@@ -104,6 +105,11 @@ def _fact_value(project: Project, fact: str) -> Any:
     return plain(field_fact(project, fact))
 
 
+def _is_prose(project: Project, fact: str) -> bool:
+    return fact not in ("declaration", "system.software", "system.classification.derogation_art_6_3.condition") and \
+        isinstance(field_fact(project, fact), Prose)
+
+
 def registration_sheet(project: Project, assessment: Assessment) -> RegistrationSheet:
     act = eu_ai_act()
     table = load_catalogue("registration_sources")
@@ -118,7 +124,8 @@ def registration_sheet(project: Project, assessment: Assessment) -> Registration
             if not item_id.startswith(f"annex_viii.{letter}.") or item_id not in grades:
                 continue
             facts = [*entry.get("needs", []), *entry.get("shows", [])]
-            fields = tuple(SheetField(f, fact_source(project, f), _fact_value(project, f)) for f in facts)
+            fields = tuple(SheetField(f, fact_source(project, f), _fact_value(project, f), _is_prose(project, f))
+                           for f in facts)
             points.append(SheetPoint(grades[item_id], item_id.rsplit(".", 1)[1], fields))
         sections.append(SheetSection(letter, heading.ref, heading.title, articles[letter]["article"],
                                      letter in decision.sections, tuple(points)))

@@ -11,8 +11,9 @@ from techfile.assess.grades import assess, summarise
 from techfile.assess.registration import SheetField, registration_sheet
 from techfile.documents.base import BuildInfo, Document
 from techfile.documents.common import compose_document, document_gaps, entity_sources
+from techfile.documents.markdown import inline
 from techfile.documents.render import Renderer
-from techfile.project import Project
+from techfile.project import Project, Prose
 
 KIND = "eu-database-registration"
 SECTION = "After the market"
@@ -51,8 +52,12 @@ def _display(field: SheetField) -> dict[str, Any]:
         value = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in value.items())
     elif isinstance(value, list):
         items = [str(v) for v in value]
-        value = "\n".join(f"- {i}" for i in items) if sum(map(len, items)) > LONG_TEXT else "; ".join(items)
+        if sum(map(len, items)) > LONG_TEXT:
+            return {"source": source, "inline": None, "block": Markup("\n".join(f"- {inline(i)}" for i in items))}
+        value = "; ".join(items)
     text = str(value)
+    if field.prose:  # Markdown of the sources: shown as prose, under the prose rules
+        return {"source": source, "inline": None, "block": Prose(text)}
     if "\n" in text.strip() or len(text) > LONG_TEXT:
-        return {"source": source, "inline": None, "block": text}
+        return {"source": source, "inline": None, "block": text}  # plain text: literal, as a paragraph
     return {"source": source, "inline": text, "block": None}
