@@ -16,8 +16,19 @@ from pathlib import Path
 
 import pytest
 
-from hostile import (BASES, END_MARKER, MARKER, PROSE_ATTACK, TEXT_ATTACKS, Filled, field_lines, hostile_project, kinds_absent_from,
-                     matches, schema_places)
+from hostile import (
+    BASES,
+    END_MARKER,
+    MARKER,
+    PROSE_ATTACK,
+    TEXT_ATTACKS,
+    Filled,
+    field_lines,
+    hostile_project,
+    kinds_absent_from,
+    matches,
+    schema_places,
+)
 from techfile.loading import load_project
 from techfile.publish.build import BuildResult, build
 from test_site import CHROMIUM, CHROMIUM_ARGS, QuietHandler

@@ -159,7 +159,7 @@ hostile_markdown = st.lists(markdown_piece, min_size=1, max_size=6).map("\n\n".j
 
 KINDS = ("delete", "type", "duplicate", "truncate", "huge", "date", "non-finite", "unicode", "nesting", "long",
          "markdown", "insert", "md-truncate", "md-markdown", "md-unicode")
-TEXT_KINDS = ("unicode", "long", "markdown", "insert", "md-truncate", "md-markdown", "md-unicode")  # mostly accepted
+TEXT_KINDS = ("unicode", "long", "md-truncate", "md-markdown", "md-unicode", "md-markdown", "md-unicode")  # often accepted
 
 
 @st.composite
@@ -312,7 +312,7 @@ def test_pdfs_build_for_a_sample_of_accepted_mutations(workspace: Workspace, out
     @given(data=st.data())
     def pdfs_build(data: st.DataObject) -> None:
         accepted: list[Mutation] = []
-        for _ in range(PDF_BATCH * 10):  # text mutations: what `check` accepts and the PDFs must then typeset
+        for _ in range(PDF_BATCH * 20):  # text mutations: what `check` accepts and the PDFs must then typeset
             mutation = data.draw(mutations(TEXT_KINDS))
             ok, touched = workspace.check([mutation])
             if ok and touched:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from techfile.sources.yaml_source import Mark, load_yaml_source
@@ -42,27 +41,25 @@ def test_bom_is_ignored(tmp_path: Path) -> None:
 
 
 def test_alias_bomb_fails_fast(tmp_path: Path) -> None:
+    """Twelve levels of nine aliases: 9^12 (about 2.8e11) strings if expanded, more than this machine can hold, so
+    the test can pass only if the loader refuses the aliases before expanding them (no timer needed)."""
     lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for level in range(1, 10):
+    for level in range(1, 13):
         lines.append(f"l{level}: &l{level} [" + ",".join([f"*l{level - 1}"] * 9) + "]")
-    started = time.monotonic()
     document, findings = load(tmp_path, "\n".join(lines) + "\n")
-    assert time.monotonic() - started < 2.0
     assert document is None and findings[0].code == "TF108"
     assert "alias" in findings[0].message
 
 
 def test_oversized_file_fails_fast_without_reading_it(tmp_path: Path) -> None:
+    """A sparse file of 64 GiB: reading it would exhaust this machine's memory, so the test can pass only if the
+    loader refuses it by its size before reading (no timer needed)."""
     path = tmp_path / "big.yaml"
     with path.open("wb") as stream:
         stream.write(b"id: big\nnotes: |\n")
-        line = b"  " + b"x" * 1000 + b"\n"
-        for _ in range(52 * 1024):
-            stream.write(line)
-    assert path.stat().st_size > 50 * 1024 * 1024
-    started = time.monotonic()
+        stream.truncate(64 * 1024**3)
+    assert path.stat().st_size == 64 * 1024**3
     document, findings = load_yaml_source(path, "big.yaml")
-    assert time.monotonic() - started < 2.0
     assert document is None
     assert findings[0].code == "TF107" and "over the 5 MB limit" in findings[0].message
 
