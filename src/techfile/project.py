@@ -755,6 +755,7 @@ class FrameworkClaims:
     mdr: list[str] = field(default_factory=list)
     iso_13485: list[str] = field(default_factory=list)
     iso_14971: list[str] = field(default_factory=list)
+    gpai: list[str] = field(default_factory=list)
     custom: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -1364,11 +1365,216 @@ class Registration:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
+# --- general-purpose AI model (gpai_model.yaml) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SoftwareVersion:
+    name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class GpaiDescription:
+    """The general description of the model (Annex XI, Section 1, point 1; Annex XII, point 1)."""
+
+    tasks: Prose | None = None
+    integration_targets: Prose | None = None
+    acceptable_use: Prose | None = None
+    release_date: str | None = None
+    distribution: list[str] = field(default_factory=list)
+    architecture: Prose | None = None
+    parameters: int | None = None
+    input_modalities: list[str] = field(default_factory=list)
+    output_modalities: list[str] = field(default_factory=list)
+    input_format: str | None = None
+    output_format: str | None = None
+    licence: str | None = None
+    interaction: Prose | None = None
+    software: list[SoftwareVersion] = field(default_factory=list)
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiDesign:
+    methodology: Prose | None = None
+    design_choices: Prose | None = None
+    optimisation: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiData:
+    type: Prose | None = None
+    provenance: Prose | None = None
+    curation: Prose | None = None
+    size: str | None = None
+    scope: Prose | None = None
+    selection: Prose | None = None
+    unsuitable_sources: Prose | None = None
+    biases: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiCompute:
+    flops: float | None = None
+    training_time: str | None = None
+    hardware: str | None = None
+    details: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiEnergy:
+    kwh: float | None = None
+    method: str | None = None
+    basis: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiDevelopment:
+    """The model's elements and how it was developed (Annex XI, Section 1, point 2; Annex XII, point 2)."""
+
+    integration_means: Prose | None = None
+    context_window: int | None = None
+    max_output: int | None = None
+    design: GpaiDesign | None = None
+    data: GpaiData | None = None
+    compute: GpaiCompute | None = None
+    energy: GpaiEnergy | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiSystemicRisk:
+    """What a provider of a model with systemic risk adds (Annex XI, Section 2; Art. 55(1))."""
+
+    evaluation: Prose | None = None
+    adversarial_testing: Prose | None = None
+    adaptations: Prose | None = None
+    system_architecture: Prose | None = None
+    risk_assessment: Prose | None = None
+    risk_mitigation: Prose | None = None
+    incident_tracking: Prose | None = None
+    cybersecurity: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CopyrightPolicy:
+    """The policy to comply with Union copyright law (Art. 53(1)(c))."""
+
+    owner: str
+    adopted_on: str
+    policy: Prose
+    rights_reservations: Prose | None = None
+    lawful_access: Prose | None = None
+    infringing_outputs: Prose | None = None
+    complaints: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NamedDataset:
+    name: str
+    url: str | None = None
+    modality: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """One kind of data source of the training-content summary: whether it was used, and what it was."""
+
+    used: bool
+    description: Prose
+    modalities: list[str] = field(default_factory=list)
+    datasets: list[NamedDataset] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Crawler:
+    name: str
+    purpose: str
+    behaviour: str
+
+
+@dataclass(frozen=True)
+class CollectionPeriod:
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class CrawledData:
+    used: bool
+    description: Prose
+    crawlers: list[Crawler] = field(default_factory=list)
+    period: CollectionPeriod | None = None
+    domains: list[str] = field(default_factory=list)
+    domains_rule: str | None = None
+
+
+@dataclass(frozen=True)
+class TrainingModality:
+    modality: str
+    size: str
+    content_types: Prose
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """The public summary of training content (Art. 53(1)(d)) in the sections of the AI Office template."""
+
+    template: str
+    published_at: str | None = None
+    model_names: list[str] = field(default_factory=list)
+    dependencies: Prose | None = None
+    placed_on_market: str | None = None
+    modalities: list[TrainingModality] = field(default_factory=list)
+    latest_collection: str | None = None
+    languages: Prose | None = None
+    other_characteristics: Prose | None = None
+    public_datasets: SourceUse | None = None
+    licensed_datasets: SourceUse | None = None
+    private_datasets: SourceUse | None = None
+    crawled_data: CrawledData | None = None
+    user_data: SourceUse | None = None
+    synthetic_data: SourceUse | None = None
+    other_sources: SourceUse | None = None
+    rights_reservations: Prose | None = None
+    illegal_content: Prose | None = None
+    other_information: Prose | None = None
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GpaiModelFacts:
+    """The general-purpose AI model the project provides (gpai_model.yaml, Art. 53 and 55, Annexes XI and XII)."""
+
+    id: str
+    name: str
+    version: str
+    owner: str
+    approved_by: str | None = None
+    approved_on: str | None = None
+    model: str | None = None
+    description: GpaiDescription | None = None
+    development: GpaiDevelopment | None = None
+    systemic_risk: GpaiSystemicRisk | None = None
+    copyright_policy: CopyrightPolicy | None = None
+    training_summary: TrainingSummary | None = None
+    evidence: list[str] = field(default_factory=list)
+    location: Location = Location("gpai_model.yaml")
+    field_locations: dict[str, Location] = field(default_factory=dict)
+
+
 # --- the project ------------------------------------------------------------------------------
 
 Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure | Evidence | LogbookEntry
           | StatementOfApplicability | GsprChecklist | Change | LineageGraph | Fria | MonitoringPlan | MonitoringReview
-          | Incident | Registration)
+          | Incident | Registration | GpaiModelFacts)
 
 
 @dataclass(frozen=True)
@@ -1396,10 +1602,12 @@ class Project:
     monitoring_reviews: list[MonitoringReview] = field(default_factory=list)
     incidents: list[Incident] = field(default_factory=list)
     registration: Registration | None = None
+    gpai_model: GpaiModelFacts | None = None
 
     def entities(self) -> list[Entity]:
         """Every entity with an id, in source order."""
-        singles: list[Entity] = [e for e in (self.system, self.soa, self.gspr, self.fria, self.monitoring, self.registration)
+        singles: list[Entity] = [e for e in (self.system, self.soa, self.gspr, self.fria, self.monitoring, self.registration,
+                                                      self.gpai_model)
                                  if e is not None]
         groups: list[list[Entity]] = [self.pipeline_stages, self.datasets, self.models, self.risks, self.controls,
                                       self.procedures, self.evidence, self.logbook, self.changes, self.lineage,

@@ -41,6 +41,7 @@ ENTITY_TYPES: dict[str, type] = {
     "monitoring_review": model.MonitoringReview,
     "incident": model.Incident,
     "registration": model.Registration,
+    "gpai_model": model.GpaiModelFacts,
 }
 
 
@@ -73,6 +74,7 @@ def resolve_project(root: Path, documents: list[tuple[str, SourceDocument]]) -> 
         monitoring_reviews=sorted(built["monitoring_review"], key=lambda r: (r.date, r.id)),
         incidents=sorted(built["incident"], key=lambda i: (i.aware_on, i.id)),
         registration=_single(built["registration"]),
+        gpai_model=_single(built["gpai_model"]),
     )
     return project, diagnostics
 

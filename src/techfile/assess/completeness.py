@@ -26,7 +26,9 @@ _COLLECTION_SOURCES = {
 
 # The source file of each root of a dotted fact (`system.intended_purpose`, `fria.notification`...).
 FACT_FILES = {"system": "system.yaml", "settings": "techfile.yaml", "fria": "fria.yaml", "monitoring": "monitoring.yaml",
-              "registration": "registration.yaml"}
+              "registration": "registration.yaml", "gpai_model": "gpai_model.yaml"}
+# Roots whose facts sit in nested sections: a fact is located at the deepest section of its path that is written.
+NESTED_ROOTS = ("gpai_model",)
 
 
 def _fact_root(project: Project, root: str) -> Any:
@@ -101,6 +103,8 @@ def fact_location(project: Project, fact: str) -> Location | None:
         entity = _fact_root(project, root)
         if entity is None:
             return Location(FACT_FILES[root])
+        if root in NESTED_ROOTS:
+            return _nested_location(entity, path.split("."))
         return entity.field_locations.get(path.split(".")[0], entity.location)
     if fact == "declaration" and project.system:
         return _field_or_neighbour(project.system.field_locations, "system", "conformity", project.system.location)
@@ -109,6 +113,19 @@ def fact_location(project: Project, fact: str) -> Location | None:
     if isinstance(entities, list) and entities:
         return getattr(entities[0], "location", None)
     return project.system.location if project.system else None
+
+
+def _nested_location(entity: Any, names: list[str]) -> Location:
+    """The key of the deepest written section along `names` (the field itself where it is written)."""
+    found: Location = entity.location
+    current = entity
+    for name in names:
+        locations = getattr(current, "field_locations", None)
+        if not isinstance(locations, dict) or name not in locations:
+            break
+        found = locations[name]
+        current = getattr(current, name, None)
+    return found
 
 
 def _field_or_neighbour(locations: dict[str, Location], kind: str, name: str, fallback: Location) -> Location:

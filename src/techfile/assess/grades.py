@@ -18,7 +18,15 @@ from techfile.assess.declaration import declaration_points
 from techfile.assess.evidence import EvidenceState, assessment_date, evidence_states
 from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
-from techfile.frameworks.registry import PROCEDURE_FIELDS, Framework, builtin_framework, claims, project_frameworks
+from techfile.frameworks.gpai import point_ref, point_sources, under
+from techfile.frameworks.registry import (
+    PROCEDURE_FIELDS,
+    Framework,
+    builtin_framework,
+    claims,
+    project_frameworks,
+    selected_frameworks,
+)
 from techfile.project import CatalogueItem, Control, GsprDecision, Location, Procedure, Project
 
 MISSING, DESCRIBED, EVIDENCED, APPROVED = "missing", "described", "evidenced", "approved"
@@ -174,7 +182,19 @@ def _conditions(project: Project) -> dict[str, bool]:
                                      and d.data_governance.special_categories.processed for d in project.datasets),
         "annex_i_product": bool(facts.annex_i_product.applies),
         "trains_models": bool(project.models),
+        **_gpai_conditions(project),
     }
+
+
+def _gpai_conditions(project: Project) -> dict[str, bool]:
+    """Whether the general-purpose model has systemic risk (Art. 51), and whether Art. 53(1)(a)-(b) bind its provider:
+    Art. 53(2) frees an open-source model without systemic risk from them."""
+    assert project.system is not None
+    facts = project.system.classification.gpai_model
+    outcome = classify(project.system).gpai
+    systemic = bool(outcome and outcome.systemic_risk)
+    return {"gpai_systemic_risk": systemic,
+            "gpai_documentation_required": systemic or not (facts is not None and facts.open_source is True)}
 
 
 @cache
@@ -212,6 +232,7 @@ class _Grader:
         self.gspr: dict[str, GsprDecision] = {}
         for decision in project.gspr.decisions if project.gspr else []:
             self.gspr.setdefault(decision.requirement, decision)  # a second decision is reported by check (TF983)
+        self.gpai: dict[str, ItemGrade] | None = None
         self.claimed: dict[tuple[str, str], list[Control]] = {}
         for control in project.controls:
             if control.status == "retired":
@@ -251,6 +272,8 @@ class _Grader:
         declared = self.project.settings.gates.get(framework_id)
         if declared:
             return declared
+        if framework_id == "gpai" and self.conditions["gpai_systemic_risk"] and point_sources(item_id).get("evidence_expected"):
+            return EVIDENCED
         if framework_id != "eu-ai-act":
             defaults = load_catalogue("applicability")["default_gates"]
             return str(defaults.get(framework_id, defaults["custom"]))
@@ -272,6 +295,8 @@ class _Grader:
             leaves = self._eu_items()
         elif framework.id == "mdr":
             leaves = [self._gspr_item(framework, item) for item in framework.assessable_items()]
+        elif framework.id == "gpai":
+            leaves = list(self._gpai_grades(framework).values())
         else:
             leaves = [self._claimed_item(framework, item.id, item.title, item.id, item.category) for item in framework.assessable_items()]
         return FrameworkGrades(framework, tuple(self._with_parents(leaves)))
@@ -355,6 +380,45 @@ class _Grader:
         return ItemGrade(framework.id, item.id, item.id, item.title, grade, reason, gate, item.parent, "",
                          tuple(c.id for c in controls), (), current, approved, (), location)
 
+    def _gpai_grades(self, framework: Framework) -> dict[str, ItemGrade]:
+        """Every point of the gpai pack, in catalogue order; a point that rests on others (`from`) is graded after them."""
+        if self.gpai is None:
+            points = framework.assessable_items()
+            graded: dict[str, ItemGrade] = {}
+            for item in sorted(points, key=lambda i: bool(point_sources(i.id).get("from"))):
+                graded[item.id] = self._gpai_item(framework, item, graded)
+            self.gpai = {item.id: graded[item.id] for item in points}
+        return self.gpai
+
+    def _gpai_item(self, framework: Framework, item: CatalogueItem, graded: dict[str, ItemGrade]) -> ItemGrade:
+        """A point of the gpai pack: described by the facts of gpai_model.yaml (and techfile.yaml) that fill it, or by
+        the points it rests on; evidenced by the records gpai_model.yaml lists and the evidence of the working controls
+        that claim it (`satisfies.gpai`)."""
+        sources = point_sources(item.id)
+        gate = self.gate(framework.id, item.id, "")
+        base = ItemGrade(framework.id, item.id, point_ref(item.id), item.title, MISSING, "", gate, item.parent)
+        controls = self.claimed.get((framework.id, item.id), [])
+        excluded = self._excluded(framework, item.id, None)
+        needs: list[str] = sources.get("needs", [])
+        if excluded:
+            return _replace(base, grade=NOT_APPLICABLE, reason=excluded, controls=tuple(c.id for c in controls),
+                            location=self._not_applicable_location(item.id))
+        absent = [f for f in needs if not fact_present(self.project, f)]
+        missing = tuple(fact_source(self.project, f) for f in absent)
+        location = fact_location(self.project, (absent or needs)[0]) if needs else None
+        evidence = self._control_evidence(controls) + self._fact_evidence(["gpai_model"])
+        grade, reason, current, approved = self._grade(not missing, evidence, f"add {'; '.join(missing)}")
+        rests_on = [g for g in graded.values() if under(g.id, sources.get("from", [])) and g.applicable]
+        if grade != MISSING and rests_on:
+            lowest = _lowest([grade, *(g.grade for g in rests_on)])
+            if lowest != grade:
+                weakest = [g.ref for g in rests_on if g.grade == lowest]
+                grade, reason = lowest, f"rests on {', '.join(weakest)}: {lowest}"
+                missing = tuple(m for g in rests_on if g.grade == MISSING for m in g.missing)
+                location = next(g.location for g in rests_on if g.grade == lowest)
+        return _replace(base, grade=grade, reason=reason, controls=tuple(c.id for c in controls), evidence=current,
+                        approved_evidence=approved, missing=missing, location=location or self.project.settings.location)
+
     def _decision_location(self, framework_id: str, item_id: str) -> Location | None:
         if framework_id == "iso-42001" and self.project.soa:
             found = next((d for d in self.project.soa.decisions if d.control == item_id), None)
@@ -372,13 +436,26 @@ class _Grader:
         in_sections = {i.id for s in EU_SECTIONS for i in act.section(s)}
         in_sections |= {i for s in TABLE_SECTIONS for i in load_catalogue(FACT_TABLES[s])}  # graded from their sources
         documentable = [i for i in framework.items if i.kind == "requirement" and i.id not in in_sections]
-        found += [self._claimed_item(framework, i.id, i.title, act.ref(i.id), None, "requirements") for i in documentable]
+        found += [self._eu_requirement(framework, i.id, i.title, act.ref(i.id)) for i in documentable]
         for section in ("article_12", "article_13_3", "article_17_1"):
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in act.section(section)]
         for section in TABLE_SECTIONS:
             items = [act.items[i] for i in load_catalogue(FACT_TABLES[section]) if i in act.items]
             found += [self._eu_item(framework, item.id, item.ref, item.title, section, item.parent) for item in items]
         return found
+
+    def _eu_requirement(self, framework: Framework, item_id: str, title: str, ref: str) -> ItemGrade:
+        """A documentable requirement, met by the controls that claim it; Art. 53(1) and 55(1) of a general-purpose
+        model's provider take the grade of the same point of the gpai pack, which grades them from gpai_model.yaml."""
+        claimed = self._claimed_item(framework, item_id, title, ref, None, "requirements")
+        pack = None
+        if claimed.applicable and "gpai" in selected_frameworks(self.project):
+            pack = self._gpai_grades(builtin_framework("gpai")).get(item_id)
+        if pack is None:
+            return claimed
+        return _replace(claimed, grade=pack.grade, reason=f"as the gpai pack grades {pack.ref}: {pack.reason}",
+                        controls=tuple(dict.fromkeys(claimed.controls + pack.controls)), evidence=pack.evidence,
+                        approved_evidence=pack.approved_evidence, missing=pack.missing, location=pack.location)
 
     def _eu_item(self, framework: Framework, item_id: str, ref: str, title: str, section: str, parent: str | None) -> ItemGrade:
         """A point of a document the EU AI Act prescribes: described by the source facts (or procedures, or the log
@@ -437,7 +514,7 @@ class _Grader:
                 found += [e for entity in getattr(project, name) for e in entity.evidence]
             elif name == "system":
                 found += list(project.system.evidence)
-            elif name in ("fria", "monitoring", "registration"):
+            elif name in ("fria", "monitoring", "registration", "gpai_model"):
                 entity = getattr(project, name)
                 found += list(entity.evidence) if entity else []
             elif name in ("risk_management", "post_market_monitoring"):

@@ -10,7 +10,7 @@ from techfile.frameworks.catalogue import load_catalogue
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import CatalogueItem, Control, CustomFramework, Procedure, Project
 
-# Built-in framework id → (catalogue file, key under a control's `satisfies`), in report order. The last three are
+# Built-in framework id → (catalogue file, key under a control's `satisfies`), in report order. The last four are
 # framework packs: catalogues in the custom-framework format (schemas/framework.schema.json) that ship with techfile.
 BUILTIN = {
     "eu-ai-act": ("eu_ai_act", "eu_ai_act"),
@@ -20,8 +20,9 @@ BUILTIN = {
     "mdr": ("mdr", "mdr"),
     "iso-13485": ("iso_13485", "iso_13485"),
     "iso-14971": ("iso_14971", "iso_14971"),
+    "gpai": ("gpai", "gpai"),
 }
-PACKS = ("mdr", "iso-13485", "iso-14971")
+PACKS = ("mdr", "iso-13485", "iso-14971", "gpai")
 # Pack id → the QMS procedure field that lists its items (procedures describe those items, as controls do).
 PROCEDURE_FIELDS = {"nist-ai-rmf": "nist_ai_rmf", "iso-13485": "iso_13485_clauses", "iso-14971": "iso_14971_clauses"}
 AUTHORITIES = ("official", "listed", "institutional", "community", "derived")
@@ -98,11 +99,26 @@ def custom_framework(source: CustomFramework) -> Framework:
     return Framework(info.id, info.title, info.assessable, tuple(source.items), builtin=False)
 
 
-def project_frameworks(project: Project) -> list[Framework]:
-    """The frameworks in scope: the built-ins techfile.yaml names, then the project's own (one that takes the id of a
-    selected pack is reported by `check`, TF986, and left out)."""
+def gpai_in_scope(project: Project) -> bool:
+    """Whether the project provides a general-purpose AI model: system.yaml `classification.gpai_model` says so, or
+    techfile.yaml names the `gpai` pack."""
     assert project.settings is not None
-    builtins = [builtin_framework(f) for f in BUILTIN if f in project.settings.frameworks]
+    facts = project.system.classification.gpai_model if project.system else None
+    return facts is not None or "gpai" in project.settings.frameworks
+
+
+def selected_frameworks(project: Project) -> list[str]:
+    """The built-in frameworks in scope, in report order: those techfile.yaml names, and `gpai` when the project
+    provides a general-purpose AI model."""
+    assert project.settings is not None
+    return [f for f in BUILTIN if f in project.settings.frameworks or (f == "gpai" and gpai_in_scope(project))]
+
+
+def project_frameworks(project: Project) -> list[Framework]:
+    """The frameworks in scope: the built-ins techfile.yaml names (and `gpai` for a general-purpose model's provider),
+    then the project's own (one that takes the id of a selected pack is reported by `check`, TF986, and left out)."""
+    assert project.settings is not None
+    builtins = [builtin_framework(f) for f in selected_frameworks(project)]
     taken = {f.id for f in builtins}
     return builtins + [custom_framework(f) for f in project.frameworks if f.framework.id not in taken]
 
@@ -140,7 +156,8 @@ def _builtin_links() -> tuple[CrosswalkLink, ...]:
 def project_crosswalk(project: Project) -> Crosswalk:
     """The built-in crosswalk, the mappings of the packs in scope, and those the project's own frameworks declare."""
     assert project.settings is not None
-    packs = tuple(link for f in PACKS if f in project.settings.frameworks for link in pack_links(f))
+    selected = selected_frameworks(project)
+    packs = tuple(link for f in PACKS if f in selected for link in pack_links(f))
     custom = tuple(CrosswalkLink(m.from_.framework, m.from_.item, m.to.framework, m.to.item, m.authority, m.source or "",
                                  m.note or "") for f in project.frameworks for m in f.mappings)
     return Crosswalk(_builtin_links() + packs + custom)

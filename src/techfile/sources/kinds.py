@@ -43,6 +43,7 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
     SourceKind("monitoring_review", "monitoring", folder=True, label="monitoring review"),
     SourceKind("incident", "incidents", folder=True, label="serious incident"),
     SourceKind("registration", "registration.yaml", folder=False, label="EU database registration record"),
+    SourceKind("gpai_model", "gpai_model.yaml", folder=False, label="general-purpose AI model"),
 )
 
 KINDS_BY_NAME = {kind.name: kind for kind in SOURCE_KINDS}
