@@ -9,14 +9,16 @@ from techfile.assess.datasheets import datasheet_answers
 from techfile.assess.grades import APPROVED, DESCRIBED, EVIDENCED, MISSING, NO_GATE, Assessment, ItemGrade, assess
 from techfile.assess.metrics import judge_results
 from techfile.diagnostics import Diagnostic, finding
-from techfile.frameworks.registry import builtin_framework
+from techfile.frameworks.gpai import GPAI_DOCUMENTS, point_document
+from techfile.frameworks.registry import builtin_framework, gpai_in_scope
 from techfile.project import Location, Project
 
 # Every document kind techfile makes, in site order (documents/ has one builder for each).
 DOCUMENT_KINDS = ("technical-file", "declaration-of-conformity", "instructions-for-use", "model-cards", "datasheets",
                   "risk-register", "statement-of-applicability", "soc2-readiness", "traceability", "qms-manual", "logbook",
                   "gspr-checklist", "mdr-index",
-                  "fria", "pms-plan", "monitoring-report", "incident-reports", "eu-database-registration")
+                  "fria", "pms-plan", "monitoring-report", "incident-reports", "eu-database-registration",
+                  *GPAI_DOCUMENTS)
 # The documents of the MDR pack: made when `mdr` is in scope (assess/gspr.py).
 MDR_DOCUMENTS = ("gspr-checklist", "mdr-index")
 # Document kind → the EU AI Act catalogue section whose points it shows.
@@ -28,6 +30,9 @@ DOCUMENT_SECTIONS = {"technical-file": "annex_iv", "instructions-for-use": "arti
 SECTION_GAP_CODES = {"article_27": ("TF960", "TF960"), "annex_viii": ("TF955", "TF955")}
 FRAMEWORK_DOCUMENTS = {"iso-42001": "statement-of-applicability", "nist-ai-rmf": "risk-register", "soc2": "soc2-readiness",
                        "mdr": "gspr-checklist", "iso-13485": "qms-manual", "iso-14971": "risk-register"}
+_GPAI_NAMES = {"gpai-technical-documentation": "GPAI technical documentation (Annex XI)",
+               "gpai-downstream-information": "information for downstream providers (Annex XII)",
+               "copyright-policy": "copyright policy", "training-content-summary": "public summary of training content"}
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,11 @@ def requested_documents(project: Project) -> list[str]:
     if project.settings.outputs.documents:
         return list(project.settings.outputs.documents)
     mdr = list(MDR_DOCUMENTS) if "mdr" in project.settings.frameworks else []
+    packs = mdr + (list(GPAI_DOCUMENTS) if gpai_in_scope(project) else [])
     if "eu-ai-act" in project.settings.frameworks:
-        return classify(project.system).required_documents + post_market_documents(project) + mdr
-    return [kind for kind in DOCUMENT_KINDS if kind not in EU_ONLY_DOCUMENTS and kind not in MDR_DOCUMENTS] + mdr
+        return classify(project.system).required_documents + post_market_documents(project) + packs
+    return [kind for kind in DOCUMENT_KINDS
+            if kind not in EU_ONLY_DOCUMENTS and kind not in MDR_DOCUMENTS and kind not in GPAI_DOCUMENTS] + packs
 
 
 _GAPS: list[tuple[Project, Assessment, tuple[str, ...], list[Gap]]] = []
@@ -111,12 +118,15 @@ def _find_gaps(project: Project, requested: list[str], assessment: Assessment) -
             items = [i for i in grades.items if i.section == "requirements"]
         else:
             items = list(grades.items)
+        if grades.framework.id == "gpai":  # a missing point is the gap of its document (TF991), not a gate's
+            items = [i for i in items if i.grade != MISSING]
         for item in items:
             if item.below_gate and not _is_heading(item, assessment):
                 kinds = [k for k in ("traceability", FRAMEWORK_DOCUMENTS.get(grades.framework.id)) if k in requested]
                 gaps.append(_gate_gap(item, project.settings.location, tuple((k, None) for k in kinds)))
     gaps += _soa_gaps(project, requested)
     gaps += gspr_gaps(project, requested)
+    gaps += gpai_gaps(project, requested, assessment)
     gaps += _entity_gaps(project, requested, high_risk)
     gaps += post_market_gaps(project, requested, assessment)
     return gaps
@@ -210,6 +220,31 @@ def gspr_gaps(project: Project, requested: list[str]) -> list[Gap]:
                             f"MDR {decision.requirement} is excluded from the GSPR checklist without a justification",
                             "Say why the requirement does not apply to the device.", "TF982", decision.location, kinds,
                             (decision.requirement,)))
+    return gaps
+
+
+def gpai_gaps(project: Project, requested: list[str], assessment: Assessment) -> list[Gap]:
+    """A general-purpose model's provider keeps gpai_model.yaml (TF990); each point of its documents that the sources
+    leave missing is a gap of the document that shows it (TF991)."""
+    assert project.settings is not None
+    grades = assessment.framework("gpai")
+    if grades is None:
+        return []
+    gaps = []
+    if project.gpai_model is None:
+        gaps.append(Gap("gpai_model.yaml", "the project provides a general-purpose AI model but has no gpai_model.yaml",
+                        "Create gpai_model.yaml (schema gpai_model.schema.json) with the facts of Annex XI and XII, the "
+                        "copyright policy and the training-content summary.", "TF990", Location("gpai_model.yaml"),
+                        tuple((k, None) for k in GPAI_DOCUMENTS if k in requested)))
+    for item in grades.items:
+        if item.grade != MISSING:
+            continue
+        kind = point_document(item.id)
+        shown = tuple((k, None) for k in (kind, "traceability") if k in requested)
+        name = _GPAI_NAMES.get(kind or "", "GPAI documentation")
+        gaps.append(Gap(f"{item.ref}: {item.title}", f"{item.ref} ({item.title}) is missing from the {name}: {item.reason}",
+                        f"{item.ref}: {item.title}. Or declare it in system.yaml `not_applicable` (framework gpai) with a "
+                        "justification.", "TF991", item.location or project.settings.location, shown, _subjects(item)))
     return gaps
 
 

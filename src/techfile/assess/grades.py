@@ -406,14 +406,15 @@ class _Grader:
         absent = [f for f in needs if not fact_present(self.project, f)]
         missing = tuple(fact_source(self.project, f) for f in absent)
         location = fact_location(self.project, (absent or needs)[0]) if needs else None
-        evidence = self._control_evidence(controls) + self._fact_evidence(["gpai_model"])
+        evidence = self._control_evidence(controls) + self._fact_evidence(sources.get("evidence_from", []))
         grade, reason, current, approved = self._grade(not missing, evidence, f"add {'; '.join(missing)}")
         rests_on = [g for g in graded.values() if under(g.id, sources.get("from", [])) and g.applicable]
         if grade != MISSING and rests_on:
             lowest = _lowest([grade, *(g.grade for g in rests_on)])
             if lowest != grade:
                 weakest = [g.ref for g in rests_on if g.grade == lowest]
-                grade, reason = lowest, f"rests on {', '.join(weakest)}: {lowest}"
+                shown = ", ".join(weakest[:3]) + (f" and {len(weakest) - 3} more" if len(weakest) > 3 else "")
+                grade, reason = lowest, f"no better than the points it rests on: {shown} {lowest}"
                 missing = tuple(m for g in rests_on if g.grade == MISSING for m in g.missing)
                 location = next(g.location for g in rests_on if g.grade == lowest)
         return _replace(base, grade=grade, reason=reason, controls=tuple(c.id for c in controls), evidence=current,

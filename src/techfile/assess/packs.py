@@ -8,17 +8,20 @@ from collections import Counter
 
 from techfile.assess.gaps import MDR_DOCUMENTS
 from techfile.diagnostics import Diagnostic, finding
-from techfile.frameworks.registry import PACKS, PROCEDURE_FIELDS, Framework, builtin_framework, claims, procedure_claims
+from techfile.frameworks.gpai import GPAI_DOCUMENTS
+from techfile.frameworks.registry import PACKS, gpai_in_scope, PROCEDURE_FIELDS, Framework, builtin_framework, claims, procedure_claims
 from techfile.project import Location, Project
 
 
 def check_packs(project: Project) -> list[Diagnostic]:
     """Duplicate GSPR decisions (TF983), standards the checklist names but system.yaml does not list (TF984), MDR
     documents without `mdr` in scope (TF985), a project framework that takes a selected pack's id (TF986), claims of a
-    pack's headings (TF987) and a gspr.yaml that nothing reads (TF988)."""
+    pack's headings (TF987), a gspr.yaml that nothing reads (TF988), GPAI documents without a general-purpose model
+    (TF992), a gpai_model.yaml that nothing reads (TF993) and training compute stated twice, differently (TF994)."""
     assert project.settings is not None
     return (_duplicate_decisions(project) + _unlisted_standards(project) + _documents_without_mdr(project)
-            + _clashing_frameworks(project) + _heading_claims(project) + _unread_checklist(project))
+            + _clashing_frameworks(project) + _heading_claims(project) + _unread_checklist(project)
+            + _documents_without_gpai(project) + _unread_gpai_model(project) + _compute_disagrees(project))
 
 
 def _duplicate_decisions(project: Project) -> list[Diagnostic]:
@@ -119,3 +122,46 @@ def _unread_checklist(project: Project) -> list[Diagnostic]:
     return [finding("TF988", where.path, where.line, where.col,
                     "gspr.yaml is not read: `mdr` is not in techfile.yaml `frameworks`",
                     "Add mdr to `frameworks` to grade the GSPR checklist, or remove gspr.yaml.")]
+
+
+def _documents_without_gpai(project: Project) -> list[Diagnostic]:
+    assert project.settings is not None
+    if gpai_in_scope(project):
+        return []
+    where = project.settings.field_locations.get("outputs", project.settings.location)
+    return [finding("TF992", where.path, where.line, where.col,
+                    f"techfile.yaml asks for the {kind} document, but the project provides no general-purpose AI model",
+                    "State the model in system.yaml `classification.gpai_model` (and the role gpai-model-provider), or "
+                    "remove the document from `outputs.documents`.")
+            for kind in GPAI_DOCUMENTS if kind in project.settings.outputs.documents]
+
+
+def _unread_gpai_model(project: Project) -> list[Diagnostic]:
+    if project.gpai_model is None or gpai_in_scope(project):
+        return []
+    where = project.gpai_model.location
+    return [finding("TF993", where.path, where.line, where.col,
+                    "gpai_model.yaml is not read: system.yaml `classification.gpai_model` does not say the project provides "
+                    "a general-purpose AI model",
+                    "Add `classification.gpai_model` to system.yaml (with the role gpai-model-provider), or remove gpai_model.yaml.")]
+
+
+def _compute_disagrees(project: Project) -> list[Diagnostic]:
+    """The training compute of Annex XI 2(d) is the figure the systemic-risk presumption is decided on (Art. 51(2))."""
+    if project.gpai_model is None or project.system is None or project.system.classification.gpai_model is None:
+        return []
+    development = project.gpai_model.development
+    documented = development.compute.flops if development and development.compute else None
+    stated = project.system.classification.gpai_model.training_compute_flops
+    try:
+        classified = float(stated) if stated is not None else None
+    except ValueError:
+        return []  # reported by the classification (TF624)
+    if documented is None or classified is None or abs(documented - classified) <= 1e-9 * max(documented, classified):
+        return []
+    assert development is not None and development.compute is not None
+    where = development.compute.field_locations.get("flops", project.gpai_model.location)
+    return [finding("TF994", where.path, where.line, where.col,
+                    f"gpai_model.yaml documents {documented:.3g} FLOPs of training compute, but system.yaml "
+                    f"`classification.gpai_model.training_compute_flops` states {classified:.3g}",
+                    "State the same figure in both: the classification decides the Art. 51(2) presumption on it.")]

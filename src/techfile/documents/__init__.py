@@ -10,6 +10,12 @@ from techfile.documents.base import BuildInfo, Document
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
 from techfile.documents.fria import fria_documents
+from techfile.documents.gpai import (
+    copyright_policy,
+    gpai_downstream_information,
+    gpai_technical_documentation,
+    training_content_summary,
+)
 from techfile.documents.gspr import gspr_documents, mdr_index_documents
 from techfile.documents.home import home_document
 from techfile.documents.incident_report import incident_report_documents
@@ -51,6 +57,10 @@ DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
     "monitoring-report": monitoring_report_documents,
     "incident-reports": incident_report_documents,
     "eu-database-registration": registration_documents,
+    "gpai-technical-documentation": gpai_technical_documentation,
+    "gpai-downstream-information": gpai_downstream_information,
+    "copyright-policy": copyright_policy,
+    "training-content-summary": training_content_summary,
 }
 
 
