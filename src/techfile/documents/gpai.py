@@ -110,7 +110,7 @@ def _fact(project: Project, fact: str, required: bool) -> list[dict[str, Any]]:
     value = field_fact(project, fact)
     if value in (None, "", [], {}):
         return [{"label": label, "value": Missing(fact_source(project, fact)), "prose": False}] if required else []
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if dataclasses.is_dataclass(value) and not isinstance(value, (type, Prose)):
         rows = []
         for name in (f.name for f in dataclasses.fields(value) if f.name not in ("field_locations", "location")):
             part = getattr(value, name)
@@ -132,7 +132,7 @@ def _value(value: Any) -> Any:
         return f"{value:.3g}"
     if isinstance(value, list):
         return "; ".join(str(_value(v)) for v in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if dataclasses.is_dataclass(value) and not isinstance(value, (type, Prose)):
         parts = [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in ("field_locations", "location")]
         shown = [str(_value(v).text if isinstance(v, Prose) else _value(v)) for _, v in parts if v not in (None, "", [])]
         return " — ".join(shown)
