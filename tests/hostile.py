@@ -25,7 +25,8 @@ from techfile.sources.kinds import SOURCE_KINDS
 from conftest import REPO, SAMPLE, SCHEMAS
 
 CREDIT = REPO / "project_templates" / "credit"  # a deployer-side project: the kinds the sample has no use for
-BASES = {"sample": SAMPLE, "credit": CREDIT}
+GPAI = REPO / "project_templates" / "gpai"  # a general-purpose model's provider: gpai_model.yaml
+BASES = {"sample": SAMPLE, "credit": CREDIT, "gpai": GPAI}
 
 ANY = "*"
 CONSTRAINTS = ("pattern", "enum", "format", "const", "x-techfile-path", "x-techfile-ref")

@@ -16,7 +16,7 @@ from techfile.publish.build import build
 
 from conftest import REPO, SAMPLE, run_cli
 
-TEMPLATES = ["medical", "fraud", "credit", "sentiment", "minimal"]
+TEMPLATES = ["medical", "fraud", "credit", "gpai", "sentiment", "minimal"]
 
 
 def _project(name: str, tmp_path: Path) -> Path:

@@ -167,7 +167,7 @@ def test_sample_builds_soa_soc2_and_traceability(tmp_path: Path) -> None:
     assert "A.10.4" in pdf
 
 
-TEMPLATES = ["medical", "fraud", "credit", "sentiment", "minimal"]
+TEMPLATES = ["medical", "fraud", "credit", "gpai", "sentiment", "minimal"]
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

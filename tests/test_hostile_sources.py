@@ -65,7 +65,8 @@ SEARCHES = ("onerror", "script", "iframe", "srcdoc", "zero")
 
 @pytest.fixture(scope="module", params=sorted(BASES))
 def hostile(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Filled:
-    """The sample, and the credit template for the kinds the sample has no file of (FRIA, registration)."""
+    """The sample, and the credit and gpai templates for the kinds the sample has no file of (FRIA, registration,
+    general-purpose AI model)."""
     base = BASES[request.param]
     kinds = kinds_absent_from(SAMPLE) | {"project"}  # the other base's own kinds, and a title for its pages
     places = None if base == SAMPLE else [p for p in schema_places() if p.kind in kinds]

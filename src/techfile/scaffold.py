@@ -14,6 +14,7 @@ TEMPLATES = {
     "medical": "EU AI Act high-risk system: AI diagnostic support for chest radiographs (the sample project)",
     "fraud": "SOC 2 Type I readiness of a fraud-detection service",
     "credit": "EU AI Act Annex III 5(b): a bank's consumer-credit scoring, with FRIA, monitoring plan and registration",
+    "gpai": "EU AI Act Art. 53: a small open-weights language model, with Annex XI/XII documentation, copyright policy and training-content summary",
     "sentiment": "NIST AI RMF risk assessment of a sentiment model for an internal dashboard",
     "minimal": "the smallest valid project",
 }
