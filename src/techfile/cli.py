@@ -511,9 +511,10 @@ def _write_or_print(text: str, out_file: str | None) -> None:
 
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=str))
-@click.option("--template", type=click.Choice(["medical", "fraud", "credit", "sentiment", "minimal"]), default="minimal",
+@click.option("--template", type=click.Choice(["medical", "fraud", "credit", "gpai", "sentiment", "minimal"]), default="minimal",
               show_default=True, help="medical: EU AI Act high-risk (the sample); fraud: SOC 2 readiness; "
-              "credit: EU AI Act Annex III 5(b) with FRIA and registration; sentiment: NIST AI RMF; "
+              "credit: EU AI Act Annex III 5(b) with FRIA and registration; gpai: a general-purpose AI model's provider "
+              "(Art. 53); sentiment: NIST AI RMF; "
               "minimal: the smallest valid project.")
 @_guarded
 def init(directory: str, template: str) -> None:
