@@ -1,4 +1,4 @@
-"""The framework packs (mdr, iso-13485, iso-14971) and the GSPR checklist: the findings that need the whole project.
+"""The framework packs (mdr, iso-13485, iso-14971, gpai) and the GSPR checklist: the findings that need the whole project.
 The grades come from assess/grades.py and the checklist's gaps (undecided requirements, exclusions without a
 justification) from assess/gaps.py; here are the plain mistakes in using them."""
 
@@ -9,7 +9,15 @@ from collections import Counter
 from techfile.assess.gaps import MDR_DOCUMENTS
 from techfile.diagnostics import Diagnostic, finding
 from techfile.frameworks.gpai import GPAI_DOCUMENTS
-from techfile.frameworks.registry import PACKS, gpai_in_scope, PROCEDURE_FIELDS, Framework, builtin_framework, claims, procedure_claims
+from techfile.frameworks.registry import (
+    PACKS,
+    PROCEDURE_FIELDS,
+    Framework,
+    builtin_framework,
+    claims,
+    gpai_in_scope,
+    procedure_claims,
+)
 from techfile.project import Location, Project
 
 
