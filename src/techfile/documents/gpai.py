@@ -15,7 +15,7 @@ from techfile.documents.base import BuildInfo, Document, Missing, Table, table_t
 from techfile.documents.common import compose_document, document_gaps, entity_sources, grade_row
 from techfile.documents.render import Renderer
 from techfile.frameworks.catalogue import load_catalogue
-from techfile.frameworks.gpai import TEMPLATE_NAME, point_sources, under
+from techfile.frameworks.gpai import TEMPLATE_NAME, point_ref, point_sources, under
 from techfile.frameworks.registry import Framework, gpai_in_scope
 from techfile.project import Project, Prose
 
@@ -91,17 +91,24 @@ def _groups(project: Project, pack: Framework, shown: list[ItemGrade]) -> list[d
         parent = pack.item(entry.parent) if entry and entry.parent else None
         if not groups or groups[-1]["heading"] is not parent:
             groups.append({"heading": parent, "points": []})
-        groups[-1]["points"].append(_point(project, item, entry.summary if entry else None))
+        groups[-1]["points"].append(_point(project, pack, item, entry.summary if entry else None))
     return groups
 
 
-def _point(project: Project, item: ItemGrade, asks: str | None) -> dict[str, Any]:
+def _point(project: Project, pack: Framework, item: ItemGrade, asks: str | None) -> dict[str, Any]:
     sources = point_sources(item.id)
     facts = [f for need in sources.get("needs", []) for f in _fact(project, need, required=True)]
     facts += [f for show in sources.get("shows", []) for f in _fact(project, show, required=False)]
     return {"item": item, "row": grade_row(item), "asks": asks or "", "facts": facts,
             "not_applicable": item.grade == NOT_APPLICABLE, "missing": item.grade == MISSING,
-            "rests_on": ", ".join(sources.get("from", []))}
+            "rests_on": "; ".join(_cited(pack, p) for p in sources.get("from", []))}
+
+
+def _cited(pack: Framework, item_id: str) -> str:
+    """A point or heading as the text names it: its reference, or the title of an annex or template."""
+    found = pack.item(item_id)
+    reference = point_ref(item_id)
+    return reference if reference != item_id or found is None else found.title
 
 
 def _fact(project: Project, fact: str, required: bool) -> list[dict[str, Any]]:
