@@ -191,7 +191,7 @@ def _browse(browser: object, base: str, site: Path) -> list[str]:
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     problems: list[str] = []
     pages = _pages(site)
-    assert "404.html" in pages and "index.html" in pages and len(pages) >= 15
+    assert "404.html" in pages and "index.html" in pages and len(pages) >= (7 if not any("model-card" in n for n in pages) else 15)
     for name in pages:
         problems += _visit(page, f"{base}/{name}", dialogs, site)
     page.goto(f"{base}/index.html", wait_until="networkidle")
@@ -229,12 +229,18 @@ def test_site_shows_payloads_as_text(browser: object, served: str, hostile_build
     page.close()
 
 
+def _small(result: BuildResult) -> bool:
+    """The gpai template: a provider of a general-purpose model, with its four documents and the matrix only."""
+    return not any(d.kind == "model-card" for d in result.documents)
+
+
 def _pdf_text(pdf: Path) -> str:
     """The PDF's text in content order, without the spaces, line breaks, hyphenation points and invisible characters
     that typesetting adds, and without the page furniture (DRAFT watermark, footer) that lands between the lines of
     a text broken across pages: the payloads are compared character by character, whitespace aside."""
-    # the body of an A4 page, between the 2.5 cm top and 2.2 cm bottom margins: the running header and footer left out
-    body = ["-x", "0", "-y", "71", "-W", "2000", "-H", "708"]
+    # the body of an A4 page, between the 2.5 cm top and 2.2 cm bottom margins (and the few points below the last
+    # baseline that a body line's box takes up): the running header and footer left out
+    body = ["-x", "0", "-y", "71", "-W", "2000", "-H", "712"]
     done = subprocess.run(["pdftotext", "-raw", *body, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
                           check=True)
     text = _squeezed(done.stdout).replace("DRAFT", "")
@@ -330,7 +336,7 @@ def test_charts_are_svg_with_payloads_as_text_only(hostile: Filled, hostile_buil
     import xml.etree.ElementTree as ET
 
     charts = sorted((hostile_build.out / "site" / "charts").glob("*.svg"))
-    assert len(charts) >= (8 if hostile.every_place else 1)
+    assert len(charts) >= (8 if hostile.every_place else 0 if _small(hostile_build) else 1)
     texts = []
     for chart in charts:
         root = ET.fromstring(chart.read_bytes())
@@ -355,7 +361,7 @@ def test_docx_links_only_where_allowed(hostile_build: BuildResult) -> None:
 
     allowed = re.compile(r"^(https?://[^/]|mailto:.|[\w.-]+\.docx(#[\w-]*)?$)")
     documents = sorted((hostile_build.out / "docx").glob("*.docx"))
-    assert len(documents) >= 14
+    assert len(documents) >= (5 if _small(hostile_build) else 14)
     for document in documents:
         with zipfile.ZipFile(document) as package:
             relations = package.read("word/_rels/document.xml.rels").decode("utf-8")
