@@ -56,8 +56,8 @@ def load_project(path: str | Path, strict: bool = False) -> LoadResult:
         diagnostics.append(finding("TF003", kind.location, 1, 1, f"missing {kind.label} file {kind.location}",
                                       f"Create {kind.location}; its schema is schemas/{kind.schema_file} (`techfile schema`)."))
     loaded = _load_documents(root, found, diagnostics)
-    loaded_sources = {source for source, _ in loaded}
-    unreadable = {s.path.stem: s.kind.name for s in found if s not in loaded_sources}
+    loaded_paths = {source.relpath for source, _ in loaded}
+    unreadable = {s.path.stem: s.kind.name for s in found if s.relpath not in loaded_paths}
     if _refuses_schema_version(loaded, diagnostics):
         return LoadResult(resolve_project(root, [])[0], sort_diagnostics(diagnostics), tuple(s.relpath for s in found))
 
@@ -105,8 +105,9 @@ def _breaks(diagnostic: Diagnostic) -> bool:
 def _broken_sources(found: list[SourceFile], loaded: list[tuple[SourceFile, SourceDocument]],
                     valid: list[tuple[str, SourceDocument]], diagnostics: list[Diagnostic]) -> BrokenSources:
     """The sources the assessment cannot trust, what they name, and the resolved files that refer to them."""
+    loaded_paths = {source.relpath for source, _ in loaded}
     failing = {d.path for d in diagnostics if _breaks(d)}
-    failing |= {s.relpath for s in found if s not in {source for source, _ in loaded}}
+    failing |= {s.relpath for s in found if s.relpath not in loaded_paths}
     if not failing:
         return BrokenSources()
     valid_paths = {document.relpath for _, document in valid}

@@ -15,6 +15,7 @@ from techfile.diagnostics import Diagnostic
 from techfile.resources import schemas_dir
 from techfile.sources.kinds import SourceKind
 from techfile.sources.yaml_source import JsonPath, SourceDocument
+from techfile.validation.compiled import Predicate, UnsupportedSchema, compile_schema
 
 _TYPE_NAMES = {
     "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -33,8 +34,21 @@ def _validator(kind_name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(kind_name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+@cache
+def _fits(kind_name: str) -> Predicate | None:
+    """The kind's schema compiled to a yes/no predicate (None when it uses a keyword the compiler lacks)."""
+    try:
+        return compile_schema(load_schema(kind_name), Draft202012Validator.FORMAT_CHECKER)
+    except UnsupportedSchema:
+        return None
+
+
 def check_schema(kind: SourceKind, document: SourceDocument) -> list[Diagnostic]:
-    """All schema violations of one document, each at the key or value it concerns."""
+    """All schema violations of one document, each at the key or value it concerns (the compiled predicate clears
+    a valid document; jsonschema explains an invalid one)."""
+    fits = _fits(kind.name)
+    if fits is not None and fits(document.data):
+        return []
     errors = [_most_specific(error) for error in _validator(kind.name).iter_errors(document.data)]
     wrong_type = {tuple(e.absolute_path) for e in errors if e.validator == "type"}
     diagnostics: list[Diagnostic] = []
