@@ -117,14 +117,14 @@ def test_agrees_on_mutations(data: st.DataObject) -> None:
      {"next": {"next": {"next": 3}}}, False),
 ])
 def test_edge_cases_match_jsonschema(schema: dict[str, Any], instance: Any, valid: bool) -> None:
-    compiled = compile_schema(schema, Draft202012Validator.FORMAT_CHECKER)
+    compiled = compile_schema(schema)
     assert compiled(instance) is valid
     assert Draft202012Validator(schema).is_valid(instance) is valid
 
 
 def test_refuses_keywords_it_does_not_know() -> None:
     with pytest.raises(UnsupportedSchema):
-        compile_schema({"patternProperties": {"^x": {"type": "string"}}}, None)
+        compile_schema({"patternProperties": {"^x": {"type": "string"}}})
 
 
 def test_invalid_document_keeps_its_located_findings(tmp_path: Path) -> None:
@@ -140,3 +140,13 @@ def test_invalid_document_keeps_its_located_findings(tmp_path: Path) -> None:
     line = next(n for n, row in enumerate(text.splitlines(), start=1) if row.startswith("likelihood:"))
     found = [d for d in load_project(project).errors if d.code == "TF204"]
     assert [(d.path, d.line, d.col) for d in found] == [("risks/risk-automation-bias.yaml", line, 13)]
+
+
+@pytest.mark.parametrize("name", ["date", "date-time", "uri"])
+@pytest.mark.parametrize("value", ["2026-09-30", "2026-02-30", "2026-9-30", "２０２６-09-30", "2026-09-30T10:00:00Z",
+                                   "2026-09-30t10:00:00z", "2026-09-30T25:00:00Z", "2026-09-30T10:00:00+01:00",
+                                   "https://example.org/a?b=c", "https://exa mple.org", "example.org", "urn:x:y", "", 5])
+def test_formats_match_jsonschema(name: str, value: object) -> None:
+    schema = {"format": name}
+    expected = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(value)
+    assert compile_schema(schema)(value) is expected

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from techfile.assess.findings import BrokenSources, assess_project
+from techfile.assess.logbook import file_stamp, remember_content
 from techfile.diagnostics import Diagnostic, Severity, finding, sort_diagnostics
 from techfile.project import Project
 from techfile.resolve import resolve_project
@@ -153,8 +154,11 @@ def _load_documents(root: Path, found: list[SourceFile], diagnostics: list[Diagn
             diagnostics.append(finding("TF401", source.relpath, 1, 1, "source file is a symlink to a file that does not exist",
                                        "Remove the broken link, or restore the file it points to."))
             continue
+        stamp = file_stamp(source.path) if source.kind.name == "logbook_entry" else None
         document, findings = load_yaml_source(source.path, source.relpath)
         diagnostics.extend(findings)
+        if stamp is not None and document is not None:
+            remember_content(source.path, stamp, document.data)
         if document is not None:
             loaded.append((source, document))
     return loaded

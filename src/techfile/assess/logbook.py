@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from techfile.diagnostics import Diagnostic, finding
@@ -19,11 +20,43 @@ def entry_sha256(project: Project, entry: LogbookEntry) -> str:
     """The sha256 of an entry's content, as the next entry records it: the entry's YAML data (every key, including its
     own `previous_entry_sha256`) serialised as JSON with keys sorted, no spaces (separators "," and ":") and UTF-8
     text unescaped. Comments, key order, quoting and layout (such as the editor modeline) do not count; every value
-    does. This is not the sha256 of the file."""
-    document, _ = load_yaml_source(project.root / entry.location.path, entry.location.path)
-    data = document.data if document else None
+    does. This is not the sha256 of the file. The content loaded by `check` is reused while the file is unchanged."""
+    path = project.root / entry.location.path
+    stamp = file_stamp(path)
+    remembered = _CONTENT_SHA256.get(str(path.absolute()))
+    if stamp is not None and remembered is not None and remembered[0] == stamp:
+        return remembered[1]
+    document, _ = load_yaml_source(path, entry.location.path)
+    digest = content_sha256(document.data if document else None)
+    remember_content(path, stamp, document.data if document else None)
+    return digest
+
+
+def content_sha256(data: object) -> str:
+    """The sha256 of an entry's loaded data, as `entry_sha256` defines it."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def remember_content(path: Path, stamp: tuple[int, int, int] | None, data: object) -> None:
+    """Record the content hash of an entry just loaded from `path`, whose file had `stamp` before it was read. A file
+    changed in the last two seconds is not recorded: a second edit within the clock's granularity could keep
+    its size and mtime (git's "racy" case), so only settled files are trusted by their stamp."""
+    if stamp is not None and stamp == file_stamp(path) and stamp[1] < time.time_ns() - _SETTLED_NS:
+        _CONTENT_SHA256[str(path.absolute())] = (stamp, content_sha256(data))
+
+
+_CONTENT_SHA256: dict[str, tuple[tuple[int, int, int], str]] = {}
+_SETTLED_NS = 2_000_000_000
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(size, mtime in ns, inode) of a file, or None when it cannot be read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns, info.st_ino
 
 
 def check_logbook(project: Project) -> list[Diagnostic]:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from techfile.validation.formats import format_test
+
 Predicate = Callable[[Any], bool]
 
 # Keywords that only annotate: they never make an instance invalid.
@@ -29,9 +31,17 @@ class UnsupportedSchema(Exception):
     """The schema uses a keyword this compiler does not implement."""
 
 
-def compile_schema(root: dict[str, Any], format_checker: Any) -> Predicate:
-    """A predicate that is true exactly when jsonschema's Draft 2020-12 validator finds no error in the instance."""
-    return _Compiler(root, format_checker).compile(root)
+def compile_schema(root: dict[str, Any], formats: bool = True) -> Predicate:
+    """A predicate that is true exactly when jsonschema's Draft 2020-12 validator (with its format checker when
+    `formats`) finds no error in the instance."""
+    return _Compiler(root, formats).compile(root)
+
+
+def _equal(one: Any, two: Any) -> bool:
+    """jsonschema's equality (booleans are not numbers, 1 equals 1.0, containers compare deeply)."""
+    from jsonschema._utils import equal
+
+    return bool(equal(one, two))
 
 
 def _always(_: Any) -> bool:
@@ -73,9 +83,9 @@ def _all_of(tests: list[Predicate]) -> Predicate:
 
 
 class _Compiler:
-    def __init__(self, root: dict[str, Any], format_checker: Any) -> None:
+    def __init__(self, root: dict[str, Any], formats: bool) -> None:
         self.root = root
-        self.format_checker = format_checker
+        self.formats = formats
         self.refs: dict[str, Predicate] = {}
 
     def compile(self, schema: Any) -> Predicate:
@@ -179,16 +189,12 @@ class _Compiler:
         if all(isinstance(a, str) for a in allowed):
             strings = frozenset(allowed)
             return lambda value: isinstance(value, str) and value in strings
-        from jsonschema._utils import equal
-
-        return lambda value: any(equal(value, a) for a in allowed)
+        return lambda value: any(_equal(value, a) for a in allowed)
 
     def _const(self, constant: Any, _: dict[str, Any]) -> Predicate:
         if isinstance(constant, str):
             return lambda value: isinstance(value, str) and value == constant
-        from jsonschema._utils import equal
-
-        return lambda value: equal(value, constant)
+        return lambda value: _equal(value, constant)
 
     def _required(self, names: list[str], _: dict[str, Any]) -> Predicate:
         needed = tuple(names)
@@ -213,10 +219,8 @@ class _Compiler:
         return lambda value: not isinstance(value, str) or search(value) is not None
 
     def _format(self, name: str, _: dict[str, Any]) -> Predicate:
-        checker = self.format_checker
-        if checker is None or name not in checker.checkers:
-            return _always
-        return lambda value: checker.conforms(value, name)
+        test = format_test(name) if self.formats else None
+        return test or _always
 
     def _minItems(self, least: int, _: dict[str, Any]) -> Predicate:
         return lambda value: not isinstance(value, list) or len(value) >= least
@@ -227,14 +231,15 @@ class _Compiler:
     def _uniqueItems(self, unique: bool, _: dict[str, Any]) -> Predicate:
         if not unique:
             return _always
-        from jsonschema._utils import uniq
 
         def test(value: Any) -> bool:
             if not isinstance(value, list):
                 return True
             if all(isinstance(item, str) for item in value):
                 return len(set(value)) == len(value)
-            return uniq(value)
+            from jsonschema._utils import uniq
+
+            return bool(uniq(value))
         return test
 
     def _minimum(self, bound: float, _: dict[str, Any]) -> Predicate:

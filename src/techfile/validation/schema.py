@@ -6,16 +6,17 @@ import difflib
 import json
 from collections.abc import Iterator
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from techfile.diagnostics import Diagnostic
 from techfile.resources import schemas_dir
 from techfile.sources.kinds import SourceKind
 from techfile.sources.yaml_source import JsonPath, SourceDocument
 from techfile.validation.compiled import Predicate, UnsupportedSchema, compile_schema
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     "string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
@@ -31,6 +32,8 @@ def load_schema(kind_name: str) -> dict[str, Any]:
 
 @cache
 def _validator(kind_name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # imported only to explain a failing document: it is slow to import
+
     return Draft202012Validator(load_schema(kind_name), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
@@ -38,7 +41,7 @@ def _validator(kind_name: str) -> Draft202012Validator:
 def _fits(kind_name: str) -> Predicate | None:
     """The kind's schema compiled to a yes/no predicate (None when it uses a keyword the compiler lacks)."""
     try:
-        return compile_schema(load_schema(kind_name), Draft202012Validator.FORMAT_CHECKER)
+        return compile_schema(load_schema(kind_name))
     except UnsupportedSchema:
         return None
 
@@ -61,6 +64,8 @@ def check_schema(kind: SourceKind, document: SourceDocument) -> list[Diagnostic]
 
 def _most_specific(error: ValidationError) -> ValidationError:
     """For `oneOf`/`anyOf` failures, the error of the branch meant for this kind of value (its `type` matches)."""
+    from jsonschema.exceptions import best_match
+
     while error.validator in ("oneOf", "anyOf") and error.context:
         wrong_type = {e.relative_schema_path[0] for e in error.context
                       if e.validator == "type" and len(e.relative_schema_path) == 2}

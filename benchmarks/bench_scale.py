@@ -1,0 +1,186 @@
+"""Scale benchmark: techfile on generated projects of 1x, 10x and 50x the sample (benchmarks/generate.py), each figure
+paired with its baseline in the same run.
+
+- check: `techfile check P` against the floor, one process that loads the same files with PyYAML's C loader and
+  validates each against the same schema with jsonschema (`--floor P` runs that process).
+- build (with --build): a full build into a fresh folder, an unchanged rebuild, a rebuild after one dataset's
+  description is edited, and `--no-pdf`; the rebuilds are also reported as a share of the full build.
+
+A and B alternate (the order flips every round), after one warm-up of each; figures are medians of --runs rounds.
+Peak RSS is that of the largest single process of the command (the command or any child it waited for).
+Prints a table and writes JSON (--json).
+
+Usage: python benchmarks/bench_scale.py [--scales 1,10,50] [--runs 5] [--build] [--json bench_scale.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import generate  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of the largest process in `command`'s tree that was waited for."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def paired(a: list[str], b: list[str], runs: int, before_a: Any = None) -> dict[str, Any]:
+    """Medians of `a` and `b` run alternately (order flipped every round) after a warm-up of each."""
+    timed(b)
+    if before_a:
+        before_a()
+    timed(a)
+    times: dict[str, list[float]] = {"a": [], "b": []}
+    peaks: dict[str, int] = {"a": 0, "b": 0}
+    for round_number in range(runs):
+        order = ("a", "b") if round_number % 2 == 0 else ("b", "a")
+        for which in order:
+            if which == "a" and before_a:
+                before_a()
+            seconds, peak = timed(a if which == "a" else b)
+            times[which].append(seconds)
+            peaks[which] = max(peaks[which], peak)
+    return {"median_s": statistics.median(times["a"]), "baseline_median_s": statistics.median(times["b"]),
+            "runs_s": times["a"], "baseline_runs_s": times["b"], "peak_rss": peaks["a"], "baseline_peak_rss": peaks["b"]}
+
+
+def floor(project: Path) -> int:
+    """The one-process jsonschema floor: load every source with PyYAML's C loader, validate it with jsonschema."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    from techfile.sources.kinds import SOURCE_KINDS
+
+    problems = 0
+    for kind in SOURCE_KINDS:
+        location = project / kind.location
+        if kind.folder:
+            files = sorted(p for p in location.glob("*") if p.suffix in (".yaml", ".yml")) if location.is_dir() else []
+        else:
+            files = [location] if location.is_file() else []
+        if not files:
+            continue
+        schema = json.loads((REPO / "schemas" / kind.schema_file).read_text(encoding="utf-8"))
+        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        for file in files:
+            data = yaml.load(file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+            problems += sum(1 for _ in validator.iter_errors(data))
+    return problems
+
+
+def source_files(project: Path) -> int:
+    return sum(1 for p in project.rglob("*.yaml") if "build" not in p.relative_to(project).parts)
+
+
+def bench_check(project: Path, runs: int) -> dict[str, Any]:
+    techfile = str(Path(sys.executable).parent / "techfile")
+    figures = paired([techfile, "check", str(project)], [sys.executable, __file__, "--floor", str(project)], runs)
+    figures["ratio"] = figures["median_s"] / figures["baseline_median_s"]
+    return figures
+
+
+def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
+    """Full build (fresh output), unchanged rebuild, one dataset edited, and --no-pdf; rebuilds paired with a full one."""
+    techfile = str(Path(sys.executable).parent / "techfile")
+    out = project / "build"
+    fresh = project / "build-fresh"
+
+    def full() -> list[str]:
+        return [techfile, "build", str(project), "--out", str(fresh)]
+
+    def clear_fresh() -> None:
+        shutil.rmtree(fresh, ignore_errors=True)
+        shutil.rmtree(fresh.parent / f".{fresh.name}.cache", ignore_errors=True)
+
+    subprocess.run([techfile, "build", str(project), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    results: dict[str, dict[str, Any]] = {}
+    rebuild = [techfile, "build", str(project), "--out", str(out)]
+    results["unchanged rebuild"] = paired(rebuild, full(), runs)
+    dataset = sorted((project / "datasets").glob("*.yaml"))[0]
+    original = dataset.read_text(encoding="utf-8")
+    counter = iter(range(1_000_000))
+
+    def edit_dataset() -> None:
+        dataset.write_text(original.replace("description: ", f"description: Edit {next(counter)}. ", 1), encoding="utf-8")
+
+    try:
+        results["one dataset edited"] = paired(rebuild, full(), runs, before_a=edit_dataset)
+    finally:
+        dataset.write_text(original, encoding="utf-8")
+    results["--no-pdf (fresh)"] = paired([*full(), "--no-pdf"], full(), runs)
+    for figures in results.values():
+        figures["ratio"] = figures["median_s"] / figures["baseline_median_s"]
+    clear_fresh()
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = ["| scale | files | what | techfile (median) | baseline (median) | ratio | peak RSS |",
+            "|---|---|---|---|---|---|---|"]
+    for scale, entry in results["scales"].items():
+        check = entry["check"]
+        rows.append(f"| {scale}x | {entry['files']} | check vs jsonschema floor | {check['median_s']:.2f} s | "
+                    f"{check['baseline_median_s']:.2f} s | {check['ratio']:.2f} | {check['peak_rss'] / 2**20:.0f} MiB |")
+        for name, figures in entry.get("build", {}).items():
+            rows.append(f"| {scale}x | {entry['files']} | {name} vs full build | {figures['median_s']:.2f} s | "
+                        f"{figures['baseline_median_s']:.2f} s | {figures['ratio']:.2f} | "
+                        f"{max(figures['peak_rss'], figures['baseline_peak_rss']) / 2**20:.0f} MiB |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--scales", default="1,10,50")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--build", action="store_true", help="also time builds (slow at 50x)")
+    parser.add_argument("--build-scales", default="1,10", help="scales at which to time builds")
+    parser.add_argument("--json", type=Path, default=Path("bench_scale.json"))
+    args = parser.parse_args()
+    if args.floor:
+        floor(args.floor)
+        return 0
+    results: dict[str, Any] = {"runs": args.runs, "seed": args.seed, "cpus": os.cpu_count(),
+                               "load_average_before": os.getloadavg(), "scales": {}}
+    with tempfile.TemporaryDirectory(prefix="techfile-bench-") as work:
+        for scale in (int(s) for s in args.scales.split(",")):
+            project = generate(Path(work) / f"x{scale}", scale, args.seed).root
+            entry: dict[str, Any] = {"files": source_files(project), "check": bench_check(project, args.runs)}
+            if args.build and str(scale) in args.build_scales.split(","):
+                entry["build"] = bench_build(project, args.runs)
+            results["scales"][str(scale)] = entry
+            print(f"{scale}x done", file=sys.stderr)
+    results["load_average_after"] = os.getloadavg()
+    results["table"] = table(results)
+    args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(results["table"])
+    print(f"load average before {results['load_average_before'][0]:.2f}, after {results['load_average_after'][0]:.2f}; "
+          f"{args.runs} runs, medians; JSON in {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
