@@ -3,7 +3,12 @@ their thresholds, dataset composition, and lineage diagrams (laid out by grandal
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, LineageDiagram, NodeKey
@@ -24,7 +29,53 @@ BAR, NEAR, FAIL, THRESHOLD = "#3f51b5", "#f9a825", "#c62828", "#212121"
 NEAR_MARGIN = 0.025  # a passing result this close to its threshold is drawn in amber
 
 
+_STORE: list[tuple[Path, str]] = []  # (folder, salt) while a build keeps a chart cache (see chart_store)
+
+
+@contextmanager
+def chart_store(folder: Path, salt: str) -> Iterator[None]:
+    """Within the block, keep each drawn chart in `folder` under the digest of what it draws (the drawing code, the
+    data it closes over, its size, `salt`: techfile's code and tool versions) and reuse it instead of drawing again."""
+    _STORE.append((folder, salt))
+    try:
+        yield
+    finally:
+        _STORE.pop()
+
+
 def _render(draw: Any, height: float, width: float = 7.0) -> bytes:
+    key = _drawing_key(draw, height, width) if _STORE else None
+    if key is not None:
+        stored = _STORE[-1][0] / f"{key}.svg"
+        try:
+            return stored.read_bytes()
+        except OSError:
+            pass
+    svg = _draw(draw, height, width)
+    if key is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        temporary = stored.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(svg)
+        os.replace(temporary, stored)
+    return svg
+
+
+def _drawing_key(draw: Any, height: float, width: float) -> str | None:
+    """A digest of everything a drawing function uses: its code and constants, default arguments and the values it
+    closes over (by repr; None, so no reuse, when a repr is an object's address rather than its content)."""
+    cells = [cell.cell_contents for cell in draw.__closure__ or ()]
+    text = repr((_code_text(draw.__code__), draw.__defaults__, cells, height, width, STYLE, _STORE[-1][1]))
+    if " at 0x" in text:
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _code_text(code: Any) -> str:
+    consts = [_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
+    return repr((code.co_qualname, code.co_code, consts, code.co_names))
+
+
+def _draw(draw: Any, height: float, width: float) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
 

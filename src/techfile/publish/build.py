@@ -22,9 +22,11 @@ from techfile.assess.pages import planned_documents
 from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents, unavailable_kinds
 from techfile.documents.base import BuildInfo, Document
+from techfile.documents.charts import chart_store
 from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
+from techfile.publish.cache import BuildCache, digest_of, from_plain, input_digests, to_plain, tool_facts
 from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
 from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts, write_images
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
@@ -66,6 +68,7 @@ class BuildResult:
     reused_pdfs: list[str] = field(default_factory=list)
     signed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    unchanged: bool = False  # the inputs and the output were those of the last build: nothing was rebuilt
 
     @property
     def gap_count(self) -> int:
@@ -123,10 +126,22 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         from techfile.publish.signing import check_usable
 
         check_usable(sign, info.epoch)
+    cache = BuildCache.open(out_dir)
+    tools = tool_facts(cache.hashes)
+    key = digest_of({"tools": tools, "inputs": input_digests(project.root, out_dir, cache.hashes), "info": repr(info),
+                     "options": {"only": sorted(only) if only is not None else None, "site": site, "pdf": pdf,
+                                 "docx": docx, "xlsx": xlsx,
+                                 "sign": [sign.subject, sign.fingerprint] if sign is not None else None},
+                     "diagnostics": [repr(d) for d in loaded.diagnostics]})
+    if cache.last_key == key and cache.output_intact(out_dir):
+        say("nothing changed since the last build: the output is up to date")
+        cache.save()
+        return _unchanged(cache, out_dir, loaded.warnings, started)
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     renderer = Renderer(project.root)
     try:
-        documents = render_documents(project, info, renderer, only)
+        with chart_store(cache.charts, tools["code"] + repr(sorted(tools["versions"].items()))):
+            documents = render_documents(project, info, renderer, only)
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
     images = list(renderer.policy.images.values())
@@ -163,6 +178,25 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
                                                       evidence_files(project))
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
                        pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed)
+    cache.record(out_dir, key, _summary(result))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _summary(result: BuildResult) -> dict[str, object]:
+    """What a later build that finds nothing changed reports (as plain data)."""
+    return {"documents": to_plain(result.documents), "pages": result.pages, "unavailable": result.unavailable,
+            "signed": result.signed}
+
+
+def _unchanged(cache: BuildCache, out_dir: Path, warnings: list[Diagnostic], started: float) -> BuildResult:
+    """The result of a build whose inputs and output are exactly those of the last build: nothing was written."""
+    summary = cache.last_summary
+    documents = [from_plain(Document, item) for item in summary.get("documents", [])]
+    result = BuildResult(out_dir, documents, pages=dict(summary.get("pages", {})),
+                         unavailable=list(summary.get("unavailable", [])), warnings=warnings,
+                         reused_pdfs=sorted(summary.get("pages", {})), signed=list(summary.get("signed", [])),
+                         unchanged=True)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from techfile.documents.base import Document
 from techfile.validation.prose import ProseImage
 
-STAGING_TAG, RETIRED_TAG, LOCK_TAG = ".tmp-", ".old-", ".lock"
+STAGING_TAG, RETIRED_TAG, LOCK_TAG, CACHE_TAG = ".tmp-", ".old-", ".lock", ".cache"  # the cache: publish/cache.py
 
 
 class OutputBusy(Exception):
@@ -28,7 +28,7 @@ class OutputBusy(Exception):
 
 def sibling_names(out: Path) -> tuple[str, ...]:
     """Glob patterns of the hidden files and folders a build keeps beside `out` (for git status to ignore)."""
-    return (f".{out.name}{STAGING_TAG}*", f".{out.name}{RETIRED_TAG}*", f".{out.name}{LOCK_TAG}")
+    return (f".{out.name}{STAGING_TAG}*", f".{out.name}{RETIRED_TAG}*", f".{out.name}{LOCK_TAG}", f".{out.name}{CACHE_TAG}")
 
 
 @contextmanager

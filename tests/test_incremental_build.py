@@ -1,0 +1,157 @@
+"""Incremental builds (publish/cache.py): after each kind of change, a build into an output that an earlier build
+wrote (reusing its cache) is byte-identical to a clean build into a fresh folder; a build whose inputs did not
+change writes nothing; each input file is hashed again only when its size or mtime changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from techfile.publish.build import build
+from techfile.publish.cache import BuildCache, FileHashes
+from techfile.validation.files import sha256_of
+
+from conftest import REPO, SAMPLE
+
+FAST = {"pdf": False, "docx": False}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _assert_same(incremental: Path, clean: Path) -> None:
+    built, fresh = _tree(incremental), _tree(clean)
+    assert sorted(built) == sorted(fresh)
+    different = [name for name in built if built[name] != fresh[name]]
+    assert different == []
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _dataset(project: Path) -> None:
+    _edit(project / "datasets" / "cxr-train.yaml", "description: >-\n", "description: >-\n  Edited for the test.\n")
+
+
+def _model(project: Path) -> None:
+    _edit(project / "models" / "nodule-detector.yaml", "design_choices: >-\n", "design_choices: >-\n  Edited.\n")
+
+
+def _template_override(project: Path) -> None:
+    override = project / "templates" / "datasheet" / "datasheet.md.j2"
+    override.parent.mkdir(parents=True)
+    shipped = (REPO / "doc_templates" / "datasheet" / "datasheet.md.j2").read_text(encoding="utf-8")
+    override.write_text(shipped + "\nOverridden for the test.\n", encoding="utf-8")
+
+
+def _evidence_file(project: Path) -> None:
+    record = project / "evidence" / "ev-ai-policy.yaml"
+    evidence = project / "evidence" / "files" / "ai-policy.md"
+    before = sha256_of(evidence)
+    evidence.write_text(evidence.read_text(encoding="utf-8") + "\nAmended for the test.\n", encoding="utf-8")
+    _edit(record, before, sha256_of(evidence))
+
+
+def _deleted_entity(project: Path) -> None:
+    (project / "incidents" / "inc-2026-001.yaml").unlink()
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "no change": lambda project: None, "one dataset": _dataset, "one model": _model,
+    "template override": _template_override, "evidence file": _evidence_file, "deleted entity": _deleted_entity,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_incremental_equals_clean(tmp_path: Path, change: str) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    out = tmp_path / "out"
+    first = build(project, out, **FAST)
+    assert not first.unchanged
+    CHANGES[change](project)
+    again = build(project, out, **FAST)
+    assert again.unchanged is (change == "no change")
+    clean = build(project, tmp_path / "clean", **FAST)
+    assert not clean.unchanged
+    _assert_same(out, tmp_path / "clean")
+    assert [d.id for d in again.documents] == [d.id for d in clean.documents]
+    assert again.gap_count == clean.gap_count
+
+
+def test_incremental_pdfs_and_docx_equal_clean(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    out = tmp_path / "out"
+    build(project, out)
+    _dataset(project)
+    again = build(project, out)
+    assert again.reused_pdfs  # the PDFs that do not show the dataset are reused
+    build(project, tmp_path / "clean")
+    _assert_same(out, tmp_path / "clean")
+
+
+def test_unchanged_build_reports_what_the_last_one_built(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    first = build(project, tmp_path / "out", **FAST)
+    second = build(project, tmp_path / "out", **FAST)
+    assert second.unchanged
+    assert [(d.id, d.title, d.markdown, d.gaps, d.charts, d.tables) for d in second.documents] == \
+        [(d.id, d.title, d.markdown, d.gaps, d.charts, d.tables) for d in first.documents]
+
+
+def test_a_damaged_output_is_rebuilt(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    out = tmp_path / "out"
+    build(project, out, **FAST)
+    page = sorted((out / "site").rglob("*.html"))[0]
+    page.write_text(page.read_text(encoding="utf-8").replace("a", "b"), encoding="utf-8")
+    (out / "site" / "stray.html").write_text("stray", encoding="utf-8")
+    assert not build(project, out, **FAST).unchanged
+    build(project, tmp_path / "clean", **FAST)
+    _assert_same(out, tmp_path / "clean")
+
+
+def test_other_options_are_another_build(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    build(project, tmp_path / "out", **FAST)
+    assert not build(project, tmp_path / "out", pdf=False, docx=False, xlsx=False).unchanged
+
+
+def test_files_are_hashed_again_only_when_their_stamp_changes(tmp_path: Path) -> None:
+    settled = tmp_path / "settled.txt"
+    settled.write_text("one", encoding="utf-8")
+    old = settled.stat().st_mtime_ns - 10_000_000_000
+    os.utime(settled, ns=(old, old))
+    hashes = FileHashes()
+    first = hashes.sha256(settled)
+    assert hashes.hashed == 1
+    assert hashes.sha256(settled) == first and hashes.hashed == 1  # stamp unchanged: not read again
+    settled.write_text("two", encoding="utf-8")  # same size, new mtime
+    assert hashes.sha256(settled) != first and hashes.hashed == 2
+    fresh = tmp_path / "fresh.txt"
+    fresh.write_text("new", encoding="utf-8")  # changed just now: its stamp is not trusted yet
+    hashes.sha256(fresh), hashes.sha256(fresh)
+    assert hashes.hashed == 4
+    restored = FileHashes.from_json(hashes.to_json())
+    assert restored.sha256(settled) == hashes.sha256(settled) and restored.hashed == 0
+
+
+def test_cache_lives_beside_the_output(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    build(project, tmp_path / "out", **FAST)
+    cache = BuildCache.open(tmp_path / "out")
+    assert cache.folder == tmp_path / ".out.cache" and cache.last_key
+    assert any(cache.charts.glob("*.svg"))
