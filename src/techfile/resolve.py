@@ -84,6 +84,28 @@ def _single(values: list[Any]) -> Any:
 
 
 @cache
+def _shape(hint: Any) -> tuple[str, Any]:
+    """How `build` converts a value for type `hint` (worked out once per type): its shape and the inner type."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        return "optional", options[0] if len(options) == 1 else None
+    if origin is list:
+        return "list", typing.get_args(hint)[0]
+    if origin is dict:
+        return "dict", typing.get_args(hint)[1]
+    if hint is model.Prose:
+        return "prose", None
+    if hint is model.Location:
+        return "location", None
+    if dataclasses.is_dataclass(hint):
+        return "record", None
+    if hint is float:
+        return "float", None
+    return "plain", None
+
+
+@cache
 def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
     """(attribute name, source key, type) for each field of a dataclass."""
     hints = typing.get_type_hints(cls)
@@ -101,26 +123,25 @@ class _Builder:
         self.root, self.document, self.diagnostics = root, document, diagnostics
 
     def build(self, hint: Any, value: Any, path: JsonPath) -> Any:
-        origin = typing.get_origin(hint)
-        if origin in (Union, types.UnionType):
-            options = [a for a in typing.get_args(hint) if a is not type(None)]
+        shape, argument = _shape(hint)
+        if shape == "plain":
+            return value
+        if shape == "optional":
             if value is None:
                 return None
-            return self.build(options[0], value, path) if len(options) == 1 else value
-        if origin is list:
-            (item,) = typing.get_args(hint)
-            return [self.build(item, v, (*path, i)) for i, v in enumerate(value)]
-        if origin is dict:
-            _, item = typing.get_args(hint)
-            return {k: self.build(item, v, (*path, k)) for k, v in value.items()}
-        if hint is model.Prose:
+            return self.build(argument, value, path) if argument is not None else value
+        if shape == "list":
+            return [self.build(argument, v, (*path, i)) for i, v in enumerate(value)]
+        if shape == "dict":
+            return {k: self.build(argument, v, (*path, k)) for k, v in value.items()}
+        if shape == "prose":
             return self.prose(value, path)
-        if hint is model.Location:
+        if shape == "location":
             mark = self.document.mark(path)
             return model.Location(self.document.relpath, mark.line, mark.col)
-        if dataclasses.is_dataclass(hint):
+        if shape == "record":
             return self.record(hint, value, path)
-        if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool):  # a float field
             return float(value)
         return value
 

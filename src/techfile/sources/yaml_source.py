@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -40,9 +40,8 @@ _CONSTRUCTED_TAGS = {
 }
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A 1-based position in a source file."""
+class Mark(NamedTuple):
+    """A 1-based position in a source file (a named tuple: the loader makes one per key and value)."""
 
     line: int
     col: int
@@ -57,6 +56,7 @@ class SourceDocument:
     data: Any
     value_marks: dict[JsonPath, Mark] = field(default_factory=dict)
     key_marks: dict[JsonPath, Mark] = field(default_factory=dict)
+    text: str = field(default="", repr=False)  # the file's text as loaded (checks that quote lines read it here)
 
     def mark(self, path: JsonPath) -> Mark:
         """Where the value at `path` starts, falling back to its nearest located parent."""
@@ -167,7 +167,7 @@ def _parse(text: str, path: Path, relpath: str) -> SourceDocument:
         shape = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
         raise SourceError("TF106", _mark(root), f"expected a mapping of `key: value` at the top level, found {shape}",
                           "Write the entity's properties as `key: value` lines, not as a list item or a bare value.")
-    document = SourceDocument(path, relpath, None)
+    document = SourceDocument(path, relpath, None, text=text)
     document.data = _Converter(document).convert(root, ())
     return document
 
@@ -241,9 +241,12 @@ class _Converter:
                 raise SourceError("TF108", site, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
                                   "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
         self.seen.add(id(node))
-        self.document.value_marks.setdefault(path, _mark(node))
+        marks = self.document.value_marks
+        if path not in marks:
+            start = node.start_mark
+            marks[path] = Mark(start.line + 1, start.column + 1)
         if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+            return node.value if node.tag in _PLAIN_TAGS else self._scalar(node)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -262,7 +265,7 @@ class _Converter:
             raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
                               "Sources hold plain data only: remove the tag.")
         try:
-            value = self.constructor.construct_object(node)
+            value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
         except (ValueError, KeyError, yaml.constructor.ConstructorError):
             if node.tag == "tag:yaml.org,2002:int" and re.fullmatch(r"[-+]?[0-9_]+", node.value):
                 raise _out_of_range(node, "is too large: whole numbers go up to 9007199254740991") from None
@@ -298,9 +301,9 @@ class _Converter:
                 first = first_seen[key]
                 raise SourceError("TF103", _mark(key_node), f"duplicate key {key!r} (first at line {first.line})",
                                   "Remove one of the two keys; YAML would silently keep only one of them.")
-            first_seen[key] = _mark(key_node)
-            self.document.key_marks[(*path, key)] = _mark(key_node)
-            result[key] = self.convert(value_node, (*path, key), aliased)
+            key_path = (*path, key)
+            first_seen[key] = self.document.key_marks[key_path] = _mark(key_node)
+            result[key] = self.convert(value_node, key_path, aliased)
         for key, value in merged.items():
             result.setdefault(key, value)
         return result

@@ -55,7 +55,7 @@ def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], pr
                     code, message, hint = problem
                     diagnostics.append(document.finding(code, path, message, hint, on_key=is_key))
         if prose_paths:
-            source_lines = document.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            source_lines = (document.text or document.path.read_text(encoding="utf-8", errors="replace")).splitlines()
             for path in sorted(prose_paths, key=str):
                 diagnostics.extend(_check_prose(root, document, source_lines, path, policy, pdf))
     return diagnostics
@@ -70,7 +70,7 @@ def text_problem(text: str, bound: int, pdf: bool) -> tuple[str, str, str] | Non
     if len(text) > bound:
         return ("TF123", f"text of {len(text):,} characters, over the limit of {bound:,}",
                 "Shorten it, or keep the bulk in an evidence file and summarise it here.")
-    word = _WORD.search(text)
+    word = _WORD.search(text) if len(text) > MAX_WORD else None
     if word:
         return ("TF124", f"{len(word.group(0)):,} characters without a space ({word.group(0)[:24]}…), over the limit "
                 f"of {MAX_WORD:,}", "Break it up with spaces; a PDF cannot hold a word that long.")
@@ -137,16 +137,21 @@ def _position_of_problem(text: str, code: str) -> tuple[int, int]:
 
 
 def _walk(value: Any, path: JsonPath) -> Iterator[tuple[JsonPath, Any, bool]]:
-    """Every value and key in a document, with its path (`is_key` for keys)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield (*path, key), key, True
-            yield from _walk(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, (*path, index))
-    else:
-        yield path, value, False
+    """Every value and key in a document, with its path (`is_key` for keys), in document order."""
+    stack: list[tuple[JsonPath, Any, bool]] = [(path, value, False)]
+    while stack:
+        path, value, is_key = stack.pop()
+        if is_key:
+            yield path, value, True
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                inner = (*path, key)
+                stack.append((inner, item, False))
+                stack.append((inner, key, True))
+        elif isinstance(value, list):
+            stack.extend(((*path, index), item, False) for index, item in reversed(list(enumerate(value))))
+        else:
+            yield path, value, False
 
 
 def _get(data: Any, path: JsonPath) -> Any:
