@@ -3,8 +3,9 @@ paired with its baseline in the same run.
 
 - check: `techfile check P` against the floor, one process that loads the same files with PyYAML's C loader and
   validates each against the same schema with jsonschema (`--floor P` runs that process).
-- build (with --build): a full build into a fresh folder, an unchanged rebuild, a rebuild after one dataset's
-  description is edited, and `--no-pdf`; the rebuilds are also reported as a share of the full build.
+- build (with --build, at --build-scales): an unchanged rebuild, a rebuild after one dataset's description is edited,
+  and a fresh `--no-pdf` build, each paired with a full build into a fresh folder (no cache); the ratio is the share
+  of the full build.
 
 A and B alternate (the order flips every round), after one warm-up of each; figures are medians of --runs rounds.
 Peak RSS is that of the largest single process of the command (the command or any child it waited for).
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,22 +48,23 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return seconds, usage.ru_maxrss * 1024
 
 
-def paired(a: list[str], b: list[str], runs: int, before_a: Any = None) -> dict[str, Any]:
-    """Medians of `a` and `b` run alternately (order flipped every round) after a warm-up of each."""
-    timed(b)
-    if before_a:
-        before_a()
-    timed(a)
+def paired(a: list[str], b: list[str], runs: int, before_a: Callable[[], None] | None = None,
+           before_b: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Medians of `a` and `b` run alternately (order flipped every round) after a warm-up of each; `before_a` and
+    `before_b` run (untimed) before each run of theirs."""
+    commands = {"a": (a, before_a), "b": (b, before_b)}
     times: dict[str, list[float]] = {"a": [], "b": []}
     peaks: dict[str, int] = {"a": 0, "b": 0}
-    for round_number in range(runs):
+    for round_number in range(runs + 1):
         order = ("a", "b") if round_number % 2 == 0 else ("b", "a")
         for which in order:
-            if which == "a" and before_a:
-                before_a()
-            seconds, peak = timed(a if which == "a" else b)
-            times[which].append(seconds)
-            peaks[which] = max(peaks[which], peak)
+            command, before = commands[which]
+            if before:
+                before()
+            seconds, peak = timed(command)
+            if round_number:  # round 0 is the warm-up
+                times[which].append(seconds)
+                peaks[which] = max(peaks[which], peak)
     return {"median_s": statistics.median(times["a"]), "baseline_median_s": statistics.median(times["b"]),
             "runs_s": times["a"], "baseline_runs_s": times["b"], "peak_rss": peaks["a"], "baseline_peak_rss": peaks["b"]}
 
@@ -102,22 +105,21 @@ def bench_check(project: Path, runs: int) -> dict[str, Any]:
 
 
 def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
-    """Full build (fresh output), unchanged rebuild, one dataset edited, and --no-pdf; rebuilds paired with a full one."""
+    """Unchanged rebuild, rebuild after one dataset edit, and a fresh `--no-pdf` build, each paired with a full build
+    into a fresh folder (no cache)."""
     techfile = str(Path(sys.executable).parent / "techfile")
-    out = project / "build"
-    fresh = project / "build-fresh"
-
-    def full() -> list[str]:
-        return [techfile, "build", str(project), "--out", str(fresh)]
+    out = project.parent / f"{project.name}-build"
+    fresh = project.parent / f"{project.name}-fresh"
 
     def clear_fresh() -> None:
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(fresh.parent / f".{fresh.name}.cache", ignore_errors=True)
 
-    subprocess.run([techfile, "build", str(project), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
-    results: dict[str, dict[str, Any]] = {}
+    full = [techfile, "build", str(project), "--out", str(fresh)]
     rebuild = [techfile, "build", str(project), "--out", str(out)]
-    results["unchanged rebuild"] = paired(rebuild, full(), runs)
+    subprocess.run(rebuild, check=True, stdout=subprocess.DEVNULL)
+    results: dict[str, dict[str, Any]] = {}
+    results["unchanged rebuild"] = paired(rebuild, full, runs, before_b=clear_fresh)
     dataset = sorted((project / "datasets").glob("*.yaml"))[0]
     original = dataset.read_text(encoding="utf-8")
     counter = iter(range(1_000_000))
@@ -126,10 +128,10 @@ def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
         dataset.write_text(original.replace("description: ", f"description: Edit {next(counter)}. ", 1), encoding="utf-8")
 
     try:
-        results["one dataset edited"] = paired(rebuild, full(), runs, before_a=edit_dataset)
+        results["one dataset edited"] = paired(rebuild, full, runs, before_a=edit_dataset, before_b=clear_fresh)
     finally:
         dataset.write_text(original, encoding="utf-8")
-    results["--no-pdf (fresh)"] = paired([*full(), "--no-pdf"], full(), runs)
+    results["--no-pdf (fresh)"] = paired([*full, "--no-pdf"], full, runs, before_a=clear_fresh, before_b=clear_fresh)
     for figures in results.values():
         figures["ratio"] = figures["median_s"] / figures["baseline_median_s"]
     clear_fresh()
