@@ -36,16 +36,22 @@ from generate import generate  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of the largest process in `command`'s tree that was waited for."""
+# Python as installed: modules compiled once to bytecode (an environment that forbids writing it would make every
+# run compile techfile from source, while the libraries come with bytecode from their installation).
+ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(command: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (bytes) of the largest process in `command`'s tree that was waited for, and the CPU
+    seconds (user + system) of the command and the children it waited for."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENVIRONMENT)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 def paired(a: list[str], b: list[str], runs: int, before_a: Callable[[], None] | None = None,
@@ -54,6 +60,7 @@ def paired(a: list[str], b: list[str], runs: int, before_a: Callable[[], None] |
     `before_b` run (untimed) before each run of theirs."""
     commands = {"a": (a, before_a), "b": (b, before_b)}
     times: dict[str, list[float]] = {"a": [], "b": []}
+    cpu: dict[str, list[float]] = {"a": [], "b": []}
     peaks: dict[str, int] = {"a": 0, "b": 0}
     for round_number in range(runs + 1):
         order = ("a", "b") if round_number % 2 == 0 else ("b", "a")
@@ -61,16 +68,20 @@ def paired(a: list[str], b: list[str], runs: int, before_a: Callable[[], None] |
             command, before = commands[which]
             if before:
                 before()
-            seconds, peak = timed(command)
+            seconds, peak, used = timed(command)
             if round_number:  # round 0 is the warm-up
                 times[which].append(seconds)
+                cpu[which].append(used)
                 peaks[which] = max(peaks[which], peak)
     return {"median_s": statistics.median(times["a"]), "baseline_median_s": statistics.median(times["b"]),
+            "cpu_median_s": statistics.median(cpu["a"]), "baseline_cpu_median_s": statistics.median(cpu["b"]),
             "runs_s": times["a"], "baseline_runs_s": times["b"], "peak_rss": peaks["a"], "baseline_peak_rss": peaks["b"]}
 
 
 def floor(project: Path) -> int:
-    """The one-process jsonschema floor: load every source with PyYAML's C loader, validate it with jsonschema."""
+    """The one-process jsonschema floor: load every source with PyYAML's C loader, validate it with jsonschema (with
+    techfile's import-time guard: no rfc3987-syntax, whose grammar takes seconds to compile and no schema needs)."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     import yaml
     from jsonschema import Draft202012Validator
 
@@ -139,16 +150,20 @@ def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
 
 
 def table(results: dict[str, Any]) -> str:
-    rows = ["| scale | files | what | techfile (median) | baseline (median) | ratio | peak RSS |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| scale | source files | what | techfile | baseline | ratio | CPU: techfile / baseline | peak RSS |",
+            "|---|---|---|---|---|---|---|---|"]
+
+    def row(scale: str, files: int, what: str, figures: dict[str, Any], peak: int) -> str:
+        return (f"| {scale}x | {files} | {what} | {figures['median_s']:.2f} s | {figures['baseline_median_s']:.2f} s | "
+                f"{figures['ratio']:.2f} | {figures['cpu_median_s']:.2f} s / {figures['baseline_cpu_median_s']:.2f} s | "
+                f"{peak / 2**20:.0f} MiB |")
+
     for scale, entry in results["scales"].items():
         check = entry["check"]
-        rows.append(f"| {scale}x | {entry['files']} | check vs jsonschema floor | {check['median_s']:.2f} s | "
-                    f"{check['baseline_median_s']:.2f} s | {check['ratio']:.2f} | {check['peak_rss'] / 2**20:.0f} MiB |")
+        rows.append(row(scale, entry["files"], "check vs jsonschema floor", check, check["peak_rss"]))
         for name, figures in entry.get("build", {}).items():
-            rows.append(f"| {scale}x | {entry['files']} | {name} vs full build | {figures['median_s']:.2f} s | "
-                        f"{figures['baseline_median_s']:.2f} s | {figures['ratio']:.2f} | "
-                        f"{max(figures['peak_rss'], figures['baseline_peak_rss']) / 2**20:.0f} MiB |")
+            rows.append(row(scale, entry["files"], f"{name} vs fresh full build", figures,
+                            max(figures["peak_rss"], figures["baseline_peak_rss"])))
     return "\n".join(rows)
 
 

@@ -47,10 +47,9 @@ def has_failures(diagnostics: list[Diagnostic], strict: bool = False) -> bool:
 @cache
 def code_catalogue() -> dict[str, dict[str, str]]:
     """Every diagnostic code with its severity, meaning and fix (validation/codes.yaml)."""
-    import yaml
+    from techfile.frameworks.catalogue import load_yaml_data
 
-    path = Path(__file__).parent / "validation" / "codes.yaml"
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return load_yaml_data(Path(__file__).parent / "validation" / "codes.yaml")
 
 
 def finding(code: str, path: str, line: int, col: int, message: str, hint: str = "") -> Diagnostic:

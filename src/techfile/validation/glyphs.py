@@ -5,6 +5,7 @@ glyph its font lacks. Reads the fonts' cmap tables directly, so `check` needs no
 
 from __future__ import annotations
 
+import re
 import struct
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,9 @@ _DEFAULT_IGNORABLE = ((0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x1
                       (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF))
 
 
+_ASCII_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what `printable` refuses below U+0080
+
+
 def printable(character: str) -> bool:
     """True when the PDF renderer can print `character` with the shipped fonts."""
     code = ord(character)
@@ -34,7 +38,8 @@ def printable(character: str) -> bool:
 def unprintable(text: str) -> str | None:
     """The first character of `text` that the PDFs cannot print, or None."""
     if text.isascii():
-        return next((c for c in text if not printable(c)), None) if not text.isprintable() else None
+        found = _ASCII_UNPRINTABLE.search(text)
+        return found.group(0) if found else None
     suspects = {c for c in set(text) if ord(c) not in covered_code_points()}
     if not any(not printable(c) for c in suspects):
         return None
