@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -30,7 +31,7 @@ from techfile.publish.cache import BuildCache, digest_of, from_plain, input_dige
 from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
 from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts, write_images
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
-from techfile.publish.site import SiteError, build_site
+from techfile.publish.site import DOWNLOADS, SiteError, build_site
 from techfile.source_date import SourceDateError, source_date_epoch
 from techfile.sources.git import git_history, git_state
 
@@ -156,24 +157,32 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             write_charts(document, markdown_dir)
         write_images(images, markdown_dir)
         pandoc_version = None
+        pdfs = _PdfRun(project, documents, staging, out_dir, info, draft, jobs, result.reused_pdfs, sign)
         if pdf:
             say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
-            result.pages, pdf_inputs, signed = _publish_pdfs(project, documents, staging, out_dir, info, draft, jobs,
-                                                             result.reused_pdfs, sign)
+            pdfs.start()  # in the background: the pool's processes work while this one makes DOCX, XLSX and the site
+        try:
+            if docx:
+                say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
+                _publish_docx(project, documents, staging, info, draft, jobs)
+                pandoc_version = _pandoc_version()
+            if xlsx:
+                _publish_xlsx(project, documents, staging, info, draft)
+            planned = _planned_editions(documents, staging, pdf, docx, xlsx)
+            if site:
+                say(f"building the site ({len(documents)} pages)")
+                omitted = set(planned_documents(project)) - {d.site_name or d.id for d in documents if d.in_site}
+                _publish_site(project, documents, staging, info, images, omitted, planned)
+        finally:
+            pdfs.finish()
+        if pdf:
+            result.pages, pdf_inputs, signed = pdfs.outcome()
             result.signed = sorted(signed)
             pandoc_version = _pandoc_version()
         else:
             pdf_inputs, signed = {}, {}
-        if docx:
-            say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
-            _publish_docx(project, documents, staging, info, draft, jobs)
-            pandoc_version = _pandoc_version()
-        if xlsx:
-            _publish_xlsx(project, documents, staging, info, draft)
         if site:
-            say(f"building the site ({len(documents)} pages)")
-            omitted = set(planned_documents(project)) - {d.site_name or d.id for d in documents if d.in_site}
-            _publish_site(project, documents, staging, info, images, omitted)
+            _copy_downloads(project, documents, staging, info, images, planned)
         sources, evidence = source_and_evidence_paths(project.root, loaded.source_files, loaded.referenced_files,
                                                       evidence_files(project))
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
@@ -211,13 +220,66 @@ def _staged(out_dir: Path) -> Iterator[Path]:
         raise BuildFailure(str(busy)) from None
 
 
+class _PdfRun:
+    """`_publish_pdfs` in a thread of its own, so that the site and the other editions are made meanwhile."""
+
+    def __init__(self, *arguments: object) -> None:
+        self.arguments = arguments
+        self.thread: threading.Thread | None = None
+        self.value: tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]] | None = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="techfile-pdfs", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.value = _publish_pdfs(*self.arguments)  # type: ignore[arg-type]
+        except BaseException as err:  # noqa: BLE001 - re-raised in the building thread by outcome()
+            self.error = err
+
+    def finish(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def outcome(self) -> tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]]:
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
+
+
+def _planned_editions(documents: list[Document], staging: Path, pdf: bool, docx: bool, xlsx: bool) -> dict[str, list[Path]]:
+    """Document id → the PDF, DOCX and XLSX this build makes of it (in that order), before they all exist."""
+    planned = {}
+    for document in documents:
+        made = [("pdf", pdf and document.in_pdf), ("docx", docx and document.in_pdf), ("xlsx", xlsx and bool(document.tables))]
+        planned[document.id] = [staging / folder / f"{document.id}.{folder}" for folder, wanted in made if wanted]
+    return planned
+
+
+def _copy_downloads(project: Project, documents: list[Document], staging: Path, info: BuildInfo,
+                    images: list[ProseImage], planned: dict[str, list[Path]]) -> None:
+    """Put each edition into the site's downloads/ (the site was built with a stand-in while the PDFs were made); if
+    the editions made are not those planned, build the site again with the ones there are."""
+    if planned != _editions(documents, staging):
+        shutil.rmtree(staging / "site", ignore_errors=True)
+        omitted = set(planned_documents(project)) - {d.site_name or d.id for d in documents if d.in_site}
+        _publish_site(project, documents, staging, info, images, omitted, _editions(documents, staging), stand_ins=False)
+        return
+    for document in (d for d in documents if d.in_site):
+        for path in planned[document.id]:
+            shutil.copyfile(path, staging / "site" / DOWNLOADS / path.name)
+
+
 def _publish_site(project: Project, documents: list[Document], staging: Path, info: BuildInfo,
-                  images: list[ProseImage], omitted: set[str]) -> None:
+                  images: list[ProseImage], omitted: set[str], editions: dict[str, list[Path]], stand_ins: bool = True) -> None:
     assert project.settings is not None
     work = staging / ".site-work"
     try:
         build_site(project.settings.title, documents, work, staging / "site", info.epoch,
-                   project.settings.branding.primary_color, _editions(documents, staging), images, omitted)
+                   project.settings.branding.primary_color, editions, images, omitted, stand_ins)
     except SiteError as err:
         raise BuildFailure(str(err)) from None
     finally:

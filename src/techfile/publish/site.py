@@ -89,13 +89,14 @@ def page_name(document: Document) -> str:
 
 def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: Path, epoch: int,
                primary_color: str | None = None, editions: dict[str, list[Path]] | None = None,
-               images: Iterable[ProseImage] = (), omitted: Iterable[str] = ()) -> None:
+               images: Iterable[ProseImage] = (), omitted: Iterable[str] = (), stand_ins: bool = False) -> None:
     """Write the documents' Markdown into a MkDocs docs folder and build the site into `site_dir`.
 
     `editions` maps a document id to its built files (PDF, DOCX, XLSX): they are copied into the site's downloads/
     folder and the document's page links them under its title, so the links work from disk and over HTTP.
     `images` are the project images prose shows; links to the pages in `omitted` (documents left out of this build)
-    become plain text."""
+    become plain text. With `stand_ins`, the editions need not exist yet: an empty file stands in for each (MkDocs
+    copies downloads as they are), and the caller copies the real ones into the site's downloads/ afterwards."""
     work_dir, site_dir = work_dir.resolve(), site_dir.resolve()  # MkDocs resolves paths against the config file
     docs_dir = work_dir / "site-src"
     docs_dir.mkdir(parents=True)
@@ -106,7 +107,10 @@ def build_site(title: str, documents: list[Document], work_dir: Path, site_dir: 
         files = editions.get(document.id, [])
         for path in files:
             (docs_dir / DOWNLOADS).mkdir(exist_ok=True)
-            shutil.copyfile(path, docs_dir / DOWNLOADS / path.name)
+            if stand_ins:
+                (docs_dir / DOWNLOADS / path.name).write_bytes(b"")
+            else:
+                shutil.copyfile(path, docs_dir / DOWNLOADS / path.name)
         markdown = with_download_links(document.markdown, files)
         front_matter = yaml.safe_dump({"title": html.escape(document.title)}, allow_unicode=True, width=1 << 16)
         (docs_dir / f"{page_name(document)}.md").write_text(f"---\n{front_matter}---\n\n{markdown}", encoding="utf-8")
