@@ -144,8 +144,9 @@ def _strings(value: object) -> set[str]:
 
 def _load_documents(root: Path, found: list[SourceFile], diagnostics: list[Diagnostic]) -> list[tuple[SourceFile, SourceDocument]]:
     loaded = []
+    resolved_root = root.resolve()
     for source in found:
-        if not source.path.resolve().is_relative_to(root.resolve()):
+        if not source.path.resolve().is_relative_to(resolved_root):
             diagnostics.append(finding("TF402", source.relpath, 1, 1,
                                        "source file is a symlink that points outside the project folder",
                                        "Keep source files inside the project; copy the file instead of linking it."))

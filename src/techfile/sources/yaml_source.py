@@ -211,6 +211,18 @@ def _out_of_range(node: yaml.ScalarNode, reason: str) -> SourceError:
                        "meant as text.")
 
 
+# Numbers in their plain decimal form, which Python reads exactly as PyYAML's constructor does; everything else
+# (underscores, 0x/0o/0b, leading zeros (octal in YAML 1.1), sexagesimal, .inf, .nan) goes to the constructor.
+_NUMBER_TAGS = {"tag:yaml.org,2002:int": re.compile(r"[-+]?(?:0|[1-9][0-9]*)").fullmatch,
+                "tag:yaml.org,2002:float": re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?").fullmatch}
+
+
+def _plain_number(node: yaml.ScalarNode) -> int | float | None:
+    if not _NUMBER_TAGS[node.tag](node.value):
+        return None
+    return int(node.value) if node.tag == "tag:yaml.org,2002:int" else float(node.value)
+
+
 def _mark(node: yaml.Node) -> Mark:
     return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -265,7 +277,9 @@ class _Converter:
             raise SourceError("TF111", _mark(node), f"YAML tag {node.tag!r} is not accepted",
                               "Sources hold plain data only: remove the tag.")
         try:
-            value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
+            value = _plain_number(node) if node.tag in _NUMBER_TAGS else None
+            if value is None:
+                value = self.constructor.yaml_constructors[node.tag](self.constructor, node)
         except (ValueError, KeyError, yaml.constructor.ConstructorError):
             if node.tag == "tag:yaml.org,2002:int" and re.fullmatch(r"[-+]?[0-9_]+", node.value):
                 raise _out_of_range(node, "is too large: whole numbers go up to 9007199254740991") from None

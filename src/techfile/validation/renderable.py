@@ -74,7 +74,7 @@ def text_problem(text: str, bound: int, pdf: bool) -> tuple[str, str, str] | Non
     if word:
         return ("TF124", f"{len(word.group(0)):,} characters without a space ({word.group(0)[:24]}…), over the limit "
                 f"of {MAX_WORD:,}", "Break it up with spaces; a PDF cannot hold a word that long.")
-    if pdf:
+    if pdf and not text.isascii():  # the ASCII characters no font prints are control characters, refused above
         character = unprintable(text)
         if character is not None:
             import unicodedata
