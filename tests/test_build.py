@@ -122,7 +122,8 @@ def test_failed_build_leaves_previous_output_untouched(project_copy: Path) -> No
     assert "templates/risk-register/risk-register.md.j2:3" in result.output
     assert "Traceback" not in result.output
     assert tree_digest(out) == before
-    assert sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build")) == []
+    leftovers = sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build") and p.name != ".build.cache")
+    assert leftovers == []  # the build cache stays: it describes the previous output, which is untouched
 
 
 def test_undefined_template_value_is_a_build_error(project_copy: Path) -> None:
@@ -269,4 +270,4 @@ def test_build_failing_in_the_site_step_leaves_previous_output(project_copy: Pat
     assert result.exit_code == 3, result.output
     assert "no-such-page.md" in result.output and "Traceback" not in result.output
     assert tree_digest(out) == before
-    assert [p.name for p in project_copy.iterdir() if p.name.startswith(".build")] == []
+    assert [p.name for p in project_copy.iterdir() if p.name.startswith(".build") and p.name != ".build.cache"] == []

@@ -139,6 +139,7 @@ def test_files_are_hashed_again_only_when_their_stamp_changes(tmp_path: Path) ->
     assert hashes.hashed == 1
     assert hashes.sha256(settled) == first and hashes.hashed == 1  # stamp unchanged: not read again
     settled.write_text("two", encoding="utf-8")  # same size, new mtime
+    os.utime(settled, ns=(old + 1, old + 1))
     assert hashes.sha256(settled) != first and hashes.hashed == 2
     fresh = tmp_path / "fresh.txt"
     fresh.write_text("new", encoding="utf-8")  # changed just now: its stamp is not trusted yet
