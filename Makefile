@@ -35,6 +35,7 @@ test: $(DEV) system-deps
 
 bench: $(DEV)
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_scale.py --json benchmarks/bench_scale.json
 	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_evaluate.py
 
