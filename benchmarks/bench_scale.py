@@ -41,11 +41,13 @@ REPO = Path(__file__).resolve().parent.parent
 ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(command: list[str]) -> tuple[float, int, float]:
+def timed(command: list[str], cache: Path | None = None) -> tuple[float, int, float]:
     """Wall seconds, peak RSS (bytes) of the largest process in `command`'s tree that was waited for, and the CPU
-    seconds (user + system) of the command and the children it waited for."""
+    seconds (user + system) of the command and the children it waited for. `cache`: techfile's user cache folder
+    (TECHFILE_CACHE_DIR) for the run."""
+    environment = {**ENVIRONMENT, **({"TECHFILE_CACHE_DIR": str(cache)} if cache is not None else {})}
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENVIRONMENT)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
@@ -55,20 +57,21 @@ def timed(command: list[str]) -> tuple[float, int, float]:
 
 
 def paired(a: list[str], b: list[str], runs: int, before_a: Callable[[], None] | None = None,
-           before_b: Callable[[], None] | None = None) -> dict[str, Any]:
+           before_b: Callable[[], None] | None = None, cache_a: Path | None = None,
+           cache_b: Path | None = None) -> dict[str, Any]:
     """Medians of `a` and `b` run alternately (order flipped every round) after a warm-up of each; `before_a` and
-    `before_b` run (untimed) before each run of theirs."""
-    commands = {"a": (a, before_a), "b": (b, before_b)}
+    `before_b` run (untimed) before each run of theirs; `cache_a` and `cache_b` are their user cache folders."""
+    commands = {"a": (a, before_a, cache_a), "b": (b, before_b, cache_b)}
     times: dict[str, list[float]] = {"a": [], "b": []}
     cpu: dict[str, list[float]] = {"a": [], "b": []}
     peaks: dict[str, int] = {"a": 0, "b": 0}
     for round_number in range(runs + 1):
         order = ("a", "b") if round_number % 2 == 0 else ("b", "a")
         for which in order:
-            command, before = commands[which]
+            command, before, cache = commands[which]
             if before:
                 before()
-            seconds, peak, used = timed(command)
+            seconds, peak, used = timed(command, cache)
             if round_number:  # round 0 is the warm-up
                 times[which].append(seconds)
                 cpu[which].append(used)
@@ -122,15 +125,19 @@ def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
     out = project.parent / f"{project.name}-build"
     fresh = project.parent / f"{project.name}-fresh"
 
-    def clear_fresh() -> None:
-        shutil.rmtree(fresh, ignore_errors=True)
-        shutil.rmtree(fresh.parent / f".{fresh.name}.cache", ignore_errors=True)
+    kept, cold = project.parent / f"{project.name}-cache", project.parent / f"{project.name}-cold-cache"
+
+    def clear_fresh() -> None:  # a fresh build: no output, no build cache, no user cache (charts, catalogues)
+        for folder in (fresh, fresh.parent / f".{fresh.name}.cache", cold):
+            shutil.rmtree(folder, ignore_errors=True)
 
     full = [techfile, "build", str(project), "--out", str(fresh)]
     rebuild = [techfile, "build", str(project), "--out", str(out)]
-    subprocess.run(rebuild, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(rebuild, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**ENVIRONMENT, "TECHFILE_CACHE_DIR": str(kept)})
     results: dict[str, dict[str, Any]] = {}
-    results["unchanged rebuild"] = paired(rebuild, full, runs, before_b=clear_fresh)
+    both = {"cache_a": kept, "cache_b": cold}
+    results["unchanged rebuild"] = paired(rebuild, full, runs, before_b=clear_fresh, **both)
     dataset = sorted((project / "datasets").glob("*.yaml"))[0]
     original = dataset.read_text(encoding="utf-8")
     counter = iter(range(1_000_000))
@@ -139,10 +146,11 @@ def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
         dataset.write_text(original.replace("description: ", f"description: Edit {next(counter)}. ", 1), encoding="utf-8")
 
     try:
-        results["one dataset edited"] = paired(rebuild, full, runs, before_a=edit_dataset, before_b=clear_fresh)
+        results["one dataset edited"] = paired(rebuild, full, runs, before_a=edit_dataset, before_b=clear_fresh, **both)
     finally:
         dataset.write_text(original, encoding="utf-8")
-    results["--no-pdf (fresh)"] = paired([*full, "--no-pdf"], full, runs, before_a=clear_fresh, before_b=clear_fresh)
+    results["--no-pdf (fresh)"] = paired([*full, "--no-pdf"], full, runs, before_a=clear_fresh, before_b=clear_fresh,
+                                         cache_a=cold, cache_b=cold)
     for figures in results.values():
         figures["ratio"] = figures["median_s"] / figures["baseline_median_s"]
     clear_fresh()

@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from techfile.resources import user_cache_dir
+
 HERE = Path(__file__).parent
 
 
@@ -26,7 +28,7 @@ def load_catalogue(name: str) -> Any:
 def load_yaml_data(path: Path) -> Any:
     """The data of a YAML file that ships with techfile, from the parsed-data cache when it holds it."""
     text = path.read_text(encoding="utf-8")
-    folder = cache_folder()
+    folder = user_cache_dir("parsed")
     stored = folder / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json" if folder else None
     if stored is not None:
         try:
@@ -39,15 +41,6 @@ def load_yaml_data(path: Path) -> Any:
     if stored is not None:
         _store(stored, data)
     return data
-
-
-def cache_folder() -> Path | None:
-    """Where parsed data is kept: TECHFILE_CACHE_DIR, else techfile/ in the user's cache folder (None: nowhere)."""
-    chosen = os.environ.get("TECHFILE_CACHE_DIR")
-    if chosen is not None:
-        return Path(chosen) / "parsed" if chosen else None
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache").as_posix()
-    return Path(base) / "techfile" / "parsed"
 
 
 def _store(stored: Path, data: Any) -> None:

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from techfile import __version__
 from techfile.assess.grades import assess
@@ -32,6 +32,7 @@ from techfile.publish.manifest import assessment_record, evidence_files, source_
 from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts, write_images
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import DOWNLOADS, SiteError, build_site
+from techfile.resources import user_cache_dir
 from techfile.source_date import SourceDateError, source_date_epoch
 from techfile.sources.git import git_history, git_state
 
@@ -141,7 +142,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     renderer = Renderer(project.root)
     try:
-        with chart_store(cache.charts, tools["code"] + repr(sorted(tools["versions"].items()))):
+        with _charts_kept(tools):
             documents = render_documents(project, info, renderer, only)
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
@@ -192,6 +193,13 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     return result
 
 
+def _charts_kept(tools: dict[str, Any]) -> AbstractContextManager[None]:
+    """Charts kept in the user's cache (never in the project: a project cannot bring charts of its own), under the
+    digest of what they draw salted with techfile's code and the tool versions; nothing kept when caching is off."""
+    folder = user_cache_dir("charts")
+    return chart_store(folder, digest_of(tools)) if folder is not None else nullcontext()
+
+
 def _summary(result: BuildResult) -> dict[str, object]:
     """What a later build that finds nothing changed reports (as plain data)."""
     return {"documents": to_plain(result.documents), "pages": result.pages, "unavailable": result.unavailable,
@@ -201,7 +209,7 @@ def _summary(result: BuildResult) -> dict[str, object]:
 def _unchanged(cache: BuildCache, out_dir: Path, warnings: list[Diagnostic], started: float) -> BuildResult:
     """The result of a build whose inputs and output are exactly those of the last build: nothing was written."""
     summary = cache.last_summary
-    documents = [from_plain(Document, item) for item in summary.get("documents", [])]
+    documents = [from_plain(Document, item) for item in summary.get("documents", [])]  # as `_summary` wrote them
     result = BuildResult(out_dir, documents, pages=dict(summary.get("pages", {})),
                          unavailable=list(summary.get("unavailable", [])), warnings=warnings,
                          reused_pdfs=sorted(summary.get("pages", {})), signed=list(summary.get("signed", [])),

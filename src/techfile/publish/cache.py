@@ -1,5 +1,5 @@
 """The build cache beside the output (`.NAME.cache`): what the last build read and wrote, so that a build whose
-inputs have not changed writes nothing, and content-addressed parts (charts) that later builds reuse.
+inputs have not changed writes nothing. (Drawn charts are kept in the user's cache: see `build._charts_kept`.)
 
 Files are hashed once: a file's sha256 is reused while its size, mtime and inode are those recorded, and only if it
 had not changed in the two seconds before it was recorded (an edit within the clock's granularity could keep its
@@ -109,10 +109,6 @@ class BuildCache:
         summary = state.get("summary") if isinstance(state.get("summary"), dict) else {}
         key = state.get("key") if isinstance(state.get("key"), str) else None
         return cls(folder, FileHashes.from_json(state.get("hashes")), key, dict(outputs), dict(summary))
-
-    @property
-    def charts(self) -> Path:
-        return self.folder / "charts"
 
     def output_intact(self, out: Path) -> bool:
         """The output folder holds exactly the files the last build wrote, each with the bytes it wrote."""
