@@ -143,7 +143,9 @@ def bench_build(project: Path, runs: int) -> dict[str, dict[str, Any]]:
     counter = iter(range(1_000_000))
 
     def edit_dataset() -> None:
-        dataset.write_text(original.replace("description: ", f"description: Edit {next(counter)}. ", 1), encoding="utf-8")
+        edited = original.replace("description: >-\n", f"description: >-\n  Edit {next(counter)}.\n", 1)
+        assert edited != original, f"{dataset} has no folded description to edit"
+        dataset.write_text(edited, encoding="utf-8")
 
     try:
         results["one dataset edited"] = paired(rebuild, full, runs, before_a=edit_dataset, before_b=clear_fresh, **both)
@@ -197,6 +199,7 @@ def main() -> int:
             if args.build and str(scale) in args.build_scales.split(","):
                 entry["build"] = bench_build(project, args.runs)
             results["scales"][str(scale)] = entry
+            args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # so far
             print(f"{scale}x done", file=sys.stderr)
     results["load_average_after"] = os.getloadavg()
     results["table"] = table(results)
