@@ -95,7 +95,8 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 
 def leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
+    """What a build left beside `out`, but its cache (which describes the output that is there)."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.") and p.name != f".{out.name}.cache")
 
 
 def alive(pid: int) -> bool:
