@@ -14,6 +14,7 @@ BODY_TOP, BODY_BOTTOM = 2.5 * CM, 2.2 * CM  # the body's margins: header and foo
 TOLERANCE = 1.0  # points
 OVERLAP = 0.6  # points in both directions before two boxes count as overprinted
 HANGING = set(".,:;-\u00ad\u2010\u2013\u2014!?'\")’”")
+WATERMARK_SIZE = 40
 HEADING_FONT, HEADING_SIZE = "DejaVuSans-Bold", 9.5
 
 
@@ -36,11 +37,17 @@ def layout_defects(pdf_path: Path) -> list[Defect]:
     defects: list[Defect] = []
     with pdfplumber.open(str(pdf_path)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
+            page = page.filter(_not_watermark)
             defects += _outside(number, page)
             defects += _overprints(number, page)
             if number > 1:
                 defects += _stranded_heading(number, page)
     return defects
+
+
+def _not_watermark(item: dict) -> bool:
+    """Everything but the rotated DRAFT watermark, which lies across the page by design."""
+    return item.get("object_type") != "char" or (item["upright"] and item["size"] < WATERMARK_SIZE)
 
 
 def _outside(number: int, page: object) -> list[Defect]:
