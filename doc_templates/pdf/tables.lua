@@ -35,7 +35,8 @@ local function text_width(text, em, widths)
   return width * em / 1000
 end
 
--- Break opportunities inside a long token: after separators (not a decimal point or comma before a digit), and every CHUNK characters inside a run of letters
+-- Break opportunities inside a long token: after separators (not a decimal point or comma before a digit, nor
+-- inside a run of one separator such as a signature line), and every CHUNK characters inside a run of letters
 -- and digits that holds a digit (hashes, ids, dates run together) or is longer than two chunks.
 local SEPARATORS = { ['='] = true, ['/'] = true, ['_'] = true, ['.'] = true, [':'] = true, [','] = true,
                      [';'] = true, ['&'] = true, ['?'] = true, ['+'] = true, ['@'] = true, ['|'] = true }
@@ -62,7 +63,7 @@ local function breakable(text, limit)
       out[#out + 1] = c
       local following = characters[index + 1]
       local decimal = (c == '.' or c == ',') and following and following:match('^%d$')
-      if SEPARATORS[c] and following and not decimal then out[#out + 1] = ZWSP end
+      if SEPARATORS[c] and following and following ~= c and not decimal then out[#out + 1] = ZWSP end
     end
   end
   flush()
