@@ -31,6 +31,7 @@ class DocumentControl:
     approver: str
     commit: str
     confidentiality: str
+    approved_on: str = ""  # techfile.yaml's approval date, for an approved document
 
 
 def document_status(project: Project, build: BuildInfo, has_gaps: bool) -> str:
@@ -53,6 +54,7 @@ def document_control(project: Project, build: BuildInfo, doc_id: str, title: str
     return DocumentControl(
         id=doc_id, title=title, version=control.version, date=build.date, status=status, owner=control.owner,
         approver=control.approver, commit=commit, confidentiality=control.confidentiality or "not stated",
+        approved_on=control.date if status == "approved" else "not approved (draft)",
     )
 
 

@@ -256,6 +256,7 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
         "system": f"{project.system.name} {project.system.version}", "lang": typst_language(control.language),
         "techfile": info.techfile_version, "draft": "true" if status == "draft" else "false",
         "layout": "compact" if document.kind in COMPACT_KINDS else "full",
+        "approved_on": control.date if status == "approved" else "not approved (draft)",
     }
 
 
