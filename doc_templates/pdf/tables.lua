@@ -11,7 +11,7 @@ local SIZE = 8                            -- the table text size in pt (the temp
 local SMALL = 7                           -- the size of a table too wide for a landscape page
 local SHORT_TABLE, SHORT_HEIGHT = 8, 220  -- body rows and height (pt) up to which a table is kept on one page
 local LEADING = 1.4                       -- line height in em
-local TABLE_TOKEN, PROSE_TOKEN = 12, 24   -- tokens longer than this (characters) get break opportunities
+local TABLE_TOKEN, PROSE_TOKEN = 12, 40   -- tokens longer than this (characters) get break opportunities
 local CHUNK = 8                           -- characters between forced break opportunities inside a long token
 local ZWSP = '\u{200B}'
 
