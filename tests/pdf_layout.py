@@ -12,6 +12,7 @@ MARGIN_X = 2 * CM  # the template's side margins
 MARGIN_Y = 1 * CM  # header and footer sit inside the top and bottom margins, but not closer than this to the edge
 BODY_TOP, BODY_BOTTOM = 2.5 * CM, 2.2 * CM  # the body's margins: header and footer lie outside them
 TOLERANCE = 1.0  # points
+OVERFULL = 2.0  # points a justified line may exceed the text block by (an overfull line, not yet a defect one sees)
 OVERLAP = 0.6  # points in both directions before two boxes count as overprinted
 HANGING = set(".,:;-\u00ad\u2010\u2013\u2014!?'\")’”")
 WATERMARK_SIZE = 40
@@ -51,7 +52,7 @@ def _not_watermark(item: dict) -> bool:
 
 
 def _outside(number: int, page: object) -> list[Defect]:
-    left, right = MARGIN_X - TOLERANCE, page.width - MARGIN_X + TOLERANCE  # type: ignore[attr-defined]
+    left, right = MARGIN_X - OVERFULL, page.width - MARGIN_X + OVERFULL  # type: ignore[attr-defined]
     top, bottom = MARGIN_Y, page.height - MARGIN_Y  # type: ignore[attr-defined]
     off = [c for c in page.chars if not c["text"].isspace()  # type: ignore[attr-defined]
            and (c["x0"] < left or c["x1"] > right + _overhang(c) or c["top"] < top or c["bottom"] > bottom)]
