@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pdf_layout import layout_defects
 from techfile.publish.build import build
 from techfile.publish.pdf import PdfJob, typst_to_pdf
 from techfile.scaffold import TEMPLATES, scaffold
 
 from conftest import SAMPLE
-from pdf_layout import layout_defects
 
 PROJECTS = ["sample", *sorted(t for t in TEMPLATES if t != "medical")]
 
