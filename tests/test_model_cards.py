@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,67 @@ def test_chart_svgs_are_byte_identical_across_builds(cards: BuildResult, tmp_pat
     assert first == second
     for svg in first.values():
         assert b"<dc:date>" not in svg
+
+
+def results_rows(markdown: str) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a model card's results matrix, cells unescaped."""
+    analyses = markdown.split("\n## Quantitative analyses\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in analyses.splitlines() if line.startswith("| ")]
+    split = [[re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    return split[0], split[1:]
+
+
+def test_results_matrix_names_the_dataset_and_keeps_one_precision_per_metric(cards: BuildResult) -> None:
+    project = load_project(str(SAMPLE)).project
+    for model in project.models:
+        document = next(d for d in cards.documents if d.id == f"thoravis-cxr-model-card-{model.id}")
+        header, rows = results_rows(document.markdown)
+        assert header[:2] == ["Dataset", "Slice"]
+        assert header[2:] == list(dict.fromkeys(next(m.name for m in model.metrics if m.id == r.metric)
+                                                for r in model.results))
+        assert {row[0] for row in rows} == {r.dataset for r in model.results}
+        assert "All cases" in {row[1] for row in rows} and "Sex: female" in {row[1] for row in rows}
+        assert len(rows) == len({(r.dataset, tuple(sorted(r.slice.items()))) for r in model.results})
+        for column in range(2, len(header)):
+            cells = [row[column] for row in rows if row[column] != "—"]
+            numbers = [n for cell in cells for n in re.findall(r"(?<![\d=,])\d+\.\d+", cell)]
+            assert numbers and len({len(n.split(".")[1]) for n in numbers}) == 1, (model.id, header[column], numbers)
+            assert all(re.search(r"\[\d+\.\d+\u2060–\u2060\d+\.\d+\] n=[\d,]+ (✓ pass|✗ FAIL|\? inconclusive)", c)
+                       for c in cells), cells
+    pdf = cards.out / "pdf" / "thoravis-cxr-model-card-nodule-detector.pdf"
+    text = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    squeezed = "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
+    assert "0.951[0.942–0.960]n=12,000✓pass" in squeezed  # 0.96 in the sources, at the metric's precision
+
+
+def test_model_card_charts_have_a_legend_and_every_threshold(cards: BuildResult) -> None:
+    from techfile.assess.metrics import judge_results
+
+    project = load_project(str(SAMPLE)).project
+    charts = cards.out / "markdown" / "charts"
+    checked = 0
+    for model in project.models:
+        for metric in model.metrics:
+            svg_path = charts / f"model-{model.id}-{metric.id}.svg"
+            if not svg_path.exists():
+                continue
+            svg = svg_path.read_text(encoding="utf-8")
+            texts = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+            assert 'id="legend_1"' in svg and "estimate, 95% CI" in texts
+            limits = {v.limit for v in judge_results(model) if v.metric.id == metric.id and v.limit is not None}
+            values = {b for limit in limits for b in (limit.low, limit.high) if b is not None}
+            assert values
+            for value in values:
+                assert f"threshold {value:g} (" in texts, (svg_path.name, value)
+            checked += 1
+    assert checked >= 6
+
+
+def test_charts_are_vector_only(cards: BuildResult, tmp_path: Path) -> None:
+    risks = build(SAMPLE, tmp_path / "risks", only={"risk-register"}, site=False, pdf=False)
+    for svg_path in [*(cards.out / "markdown" / "charts").glob("*.svg"), risks.out / "markdown" / "charts" / "risk-heatmap.svg"]:
+        svg = svg_path.read_text(encoding="utf-8")
+        assert not re.search(r"<(image|a|script)\b", svg), svg_path.name
 
 
 def set_result(project: Path, model: str, old: str, new: str) -> int:

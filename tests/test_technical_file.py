@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -158,6 +160,34 @@ def test_declaration_pdf_holds_annex_v_points_1_to_8(eu_build: BuildResult) -> N
     assert len(items) == 8
     assert_in_order(text[text.find("Declaration"):], [f"{i.ref}: {' '.join(i.title.split()[:3])}" for i in items])
     assert "sole responsibility of Thoravis Medical GmbH" in text and "2977" in text and "MISSING" not in text
+
+
+def test_declaration_pdf_fits_two_pages_with_signature_block_and_mdr_items(eu_build: BuildResult) -> None:
+    from techfile.publish.pdf import count_pages
+
+    pdf = eu_build.out / "pdf" / "thoravis-cxr-declaration-of-conformity.pdf"
+    assert count_pages(pdf) <= 2
+    text = pdf_text(pdf)
+    assert "Contents" not in text and "Commits to the sources" not in text and "Revision history" not in text
+    assert "Where the system processes" not in text and "processes personal data (in: " in text
+    system = load_project(str(SAMPLE)).project.system
+    declaration, device = system.conformity.declaration, system.classification.annex_i_product.medical_device
+    raw = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    squeezed = "".join(c for c in raw if not c.isspace() and unicodedata.category(c) != "Cf").replace("DRAFT", "")
+    signature = squeezed[squeezed.find("SignatureSignedforandonbehalfof"):]
+    assert_in_order(signature, [" ".join(part.split()).replace(" ", "") for part in [
+        "Place", "Date", "Name", "Function", declaration.place, declaration.date, declaration.signatory,
+        declaration.function, "Signature:____"]])
+    for label, value in [("SRN", device.srn), ("Basic UDI-DI", device.basic_udi_di), ("Risk class", device.device_class),
+                         ("Classification rule", device.classification_rule)]:
+        assert re.search(rf"{re.escape(label)}\)?: {re.escape(value)}", text), label
+
+
+def test_declaration_identifier_does_not_repeat_an_id() -> None:
+    from techfile.assess.declaration import _identifier
+
+    assert _identifier("kreditblick", "kreditblick", "2.0.0") == "kreditblick/2.0.0"
+    assert _identifier("thoravis-cxr", "cxr-assist", "1.2.0") == "thoravis-cxr/cxr-assist/1.2.0"
 
 
 def test_instructions_pdf_holds_art_13_3_points(eu_build: BuildResult) -> None:

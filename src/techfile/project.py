@@ -193,6 +193,17 @@ class NotifiedBody:
 
 
 @dataclass(frozen=True)
+class MedicalDevice:
+    """What the MDR's own declaration of conformity names (MDR Annex IV): the manufacturer's single registration
+    number, the Basic UDI-DI, the risk class and the classification rule that gives it."""
+
+    srn: str | None = None
+    basic_udi_di: str | None = None
+    device_class: str | None = None
+    classification_rule: str | None = None
+
+
+@dataclass(frozen=True)
 class AnnexIProduct:
     """Art. 6(1): the system is, or is a safety component of, a product under an Annex I act."""
 
@@ -205,6 +216,7 @@ class AnnexIProduct:
     section: str | None = None
     kind: str | None = None
     safety_function: bool | None = None
+    medical_device: MedicalDevice | None = None
     location: Location = Location("system.yaml")
     field_locations: dict[str, Location] = field(default_factory=dict)
 

@@ -36,7 +36,7 @@ def declaration_points(project: Project) -> list[DeclarationPoint]:
 
     statements: dict[str, tuple[str | None, str | None]] = {
         "annex_v.1": (f"{system.name}, version {system.version}" + (f" ({system.type})" if system.type else "")
-                      + f"; identifier: {project.settings.id}/{system.id}/{system.version}.", None),
+                      + f"; identifier: {_identifier(project.settings.id, system.id, system.version)}.", None),
         "annex_v.2": (f"{provider.name}, {provider.address}" + (
             f"; authorised representative: {representative.name}, {representative.address}" if representative else "") + ".",
             None),
@@ -45,7 +45,7 @@ def declaration_points(project: Project) -> list[DeclarationPoint]:
                       + (f" and to {system.classification.annex_i_product.legislation}"
                          if system.classification.annex_i_product.applies and system.classification.annex_i_product.legislation
                          else "") + ".", None),
-        "annex_v.5": _data_protection(personal_data),
+        "annex_v.5": _data_protection(system.name, personal_data),
         "annex_v.6": (("; ".join(f"{s.reference} ({s.title}, applied {s.extent})" for s in system.standards_applied) + ".")
                       if system.standards_applied else None, "system.yaml `standards_applied`"),
         "annex_v.7": _notified_body(conformity, body),
@@ -58,12 +58,17 @@ def declaration_points(project: Project) -> list[DeclarationPoint]:
             for item in act.section("annex_v")]
 
 
-def _data_protection(personal_data: list[str]) -> tuple[str | None, str | None]:
+def _identifier(project_id: str, system_id: str, version: str) -> str:
+    """`project/system/version`, the project id left out where it is the system's own."""
+    return "/".join(dict.fromkeys([project_id, system_id])) + f"/{version}"
+
+
+def _data_protection(name: str, personal_data: list[str]) -> tuple[str | None, str | None]:
     if not personal_data:
-        return ("The system does not process personal data; Regulations (EU) 2016/679 and (EU) 2018/1725 and "
+        return (f"{name} does not process personal data; Regulations (EU) 2016/679 and (EU) 2018/1725 and "
                 "Directive (EU) 2016/680 do not apply to it."), None
-    return ("Where the system processes personal data, it complies with Regulations (EU) 2016/679 and (EU) 2018/1725 "
-            "and Directive (EU) 2016/680 (personal data in: " + ", ".join(personal_data) + ")."), None
+    return (f"{name} processes personal data (in: " + ", ".join(personal_data) + "). That processing complies with "
+            "Regulations (EU) 2016/679 and (EU) 2018/1725 and Directive (EU) 2016/680."), None
 
 
 def _notified_body(conformity: Conformity | None, body: NotifiedBody | None) -> tuple[str | None, str | None]:

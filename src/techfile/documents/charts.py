@@ -14,7 +14,7 @@ from typing import Any
 from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, LineageDiagram, NodeKey
 from techfile.assess.metrics import ResultVerdict, judge_results
 from techfile.documents.base import Chart
-from techfile.project import Dataset, Model, Risk
+from techfile.project import Dataset, Metric, Model, Risk
 
 STYLE = {
     "svg.hashsalt": "techfile",  # stable element ids
@@ -43,15 +43,15 @@ def chart_store(folder: Path, salt: str) -> Iterator[None]:
         _STORE.pop()
 
 
-def _render(draw: Any, height: float, width: float = 7.0) -> bytes:
-    key = _drawing_key(draw, height, width) if _STORE else None
+def _render(draw: Any, height: float, width: float = 7.0, bottom: float = 0.5) -> bytes:
+    key = _drawing_key(draw, height, width, bottom) if _STORE else None
     if key is not None:
         stored = _STORE[-1][0] / f"{key}.svg"
         try:
             return stored.read_bytes()
         except OSError:
             pass
-    svg = _draw(draw, height, width)
+    svg = _draw(draw, height, width, bottom)
     if key is not None:
         stored.parent.mkdir(parents=True, exist_ok=True)
         temporary = stored.with_suffix(f".{os.getpid()}.tmp")
@@ -60,11 +60,11 @@ def _render(draw: Any, height: float, width: float = 7.0) -> bytes:
     return svg
 
 
-def _drawing_key(draw: Any, height: float, width: float) -> str | None:
+def _drawing_key(draw: Any, height: float, width: float, bottom: float) -> str | None:
     """A digest of everything a drawing function uses: its code and constants, default arguments and the values it
     closes over (by repr; None, so no reuse, when a repr is an object's address rather than its content)."""
     cells = [cell.cell_contents for cell in draw.__closure__ or ()]
-    text = repr((_code_text(draw.__code__), draw.__defaults__, cells, height, width, STYLE, _STORE[-1][1]))
+    text = repr((_code_text(draw.__code__), draw.__defaults__, cells, height, width, bottom, STYLE, _STORE[-1][1]))
     if " at 0x" in text:
         return None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -75,58 +75,111 @@ def _code_text(code: Any) -> str:
     return repr((code.co_qualname, code.co_code, consts, code.co_names))
 
 
-def _draw(draw: Any, height: float, width: float) -> bytes:
+def _draw(draw: Any, height: float, width: float, bottom: float) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(width, height))
         draw(figure)
-        _fit_margins(figure, width, height)
+        _fit_margins(figure, width, height, bottom)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "techfile"})
     return buffer.getvalue()
 
 
-def _fit_margins(figure: Any, width: float, height: float) -> None:
-    """Margins from the longest tick label, in inches: one drawing pass instead of tight_layout's two."""
+def _fit_margins(figure: Any, width: float, height: float, bottom: float = 0.5) -> None:
+    """Margins from the longest tick label, in inches (`bottom` below the axes): one drawing pass instead of
+    tight_layout's two."""
     labels = [t.get_text() for axes in figure.axes for t in axes.get_yticklabels()]
     left = min(0.6, (0.3 + 0.068 * max((len(text) for text in labels), default=4)) / width)
     rows = max(1, len(figure.axes))
-    figure.subplots_adjust(left=left, right=1 - 0.15 / width, top=1 - 0.3 / height, bottom=0.5 / height,
+    figure.subplots_adjust(left=left, right=1 - 0.15 / width, top=1 - 0.3 / height, bottom=bottom / height,
                            hspace=0.9 * rows / height)
 
 
 def model_charts(model: Model) -> list[Chart]:
-    """One chart per metric with per-slice results: value and 95% CI per slice, the threshold marked in red."""
+    """One dot-and-whisker chart per metric with per-slice results: the estimate and its 95% CI per slice, each
+    threshold a labelled dashed line, a legend in the figure, the axis fitted to values, intervals and thresholds
+    (around 0 for a difference, 1 for a ratio)."""
     verdicts = judge_results(model)
     charts = []
     for metric in model.metrics:
         rows = [v for v in verdicts if v.metric.id == metric.id]
         if not any(v.scope != "overall" for v in rows):
             continue
-
-        def draw(figure: Any, rows: list[ResultVerdict] = rows, label: str = metric.name) -> None:
-            axes = figure.add_subplot(1, 1, 1)
-            values = [v.result.value for v in rows]
-            colours = [FAIL if v.passed is False else NEAR if _near(v.result.value, v.threshold) else BAR for v in rows]
-            axes.barh(range(len(rows)), values, color=colours, height=0.6)
-            for position, verdict in enumerate(rows):
-                if len(verdict.result.ci) == 2:
-                    axes.plot(verdict.result.ci, [position, position], color=THRESHOLD, linewidth=0.8)
-                if verdict.threshold is not None:
-                    axes.plot([verdict.threshold] * 2, [position - 0.4, position + 0.4], color=FAIL, linewidth=1.4)
-            axes.set_yticks(list(range(len(rows))), _slice_labels(rows))
-            axes.invert_yaxis()
-            lowest = min(values + [v.threshold for v in rows if v.threshold is not None])
-            axes.set_xlim(max(0.0, lowest - 0.05), max(1.0, max(values) * 1.02))
-            axes.set_xlabel(label)
-            axes.set_title(f"{label} by slice", loc="left", fontsize=8)
-
-        svg = _render(draw, height=0.9 + 0.22 * len(rows))
+        legend_rows = -(-(3 + len(_threshold_lines(rows)) + (metric.comparison in NEUTRAL)) // 2)
+        bottom = 0.55 + 0.17 * legend_rows
+        svg = _render(lambda figure, rows=rows, metric=metric: _draw_estimates(figure, rows, metric),
+                      height=0.6 + bottom + 0.2 * len(rows), bottom=bottom)
+        thresholds = ", ".join(f"{value:g}" for value, _ in _threshold_lines(rows))
         charts.append(Chart(f"model-{model.id}-{metric.id}", svg,
-                            f"{metric.name} of {model.name} by slice, with 95% confidence intervals; red marks: thresholds"))
+                            f"{metric.name} of {model.name} by slice: estimates with 95% confidence intervals"
+                            + (f"; dashed lines: thresholds {thresholds}" if thresholds else "")))
     return charts
+
+
+NEUTRAL = {"difference": 0.0, "ratio": 1.0}
+THRESHOLD_STYLES = ["--", ":", "-."]
+
+
+def _draw_estimates(figure: Any, rows: list[ResultVerdict], metric: Metric) -> None:
+    from matplotlib.lines import Line2D
+
+    axes = figure.add_subplot(1, 1, 1)
+    positions = list(range(len(rows)))
+    for position, verdict in zip(positions, rows, strict=True):
+        colour = FAIL if verdict.passed is False else NEAR if _near(verdict.result.value, verdict.threshold) else BAR
+        if len(verdict.result.ci) == 2:
+            axes.plot(verdict.result.ci, [position, position], color=colour, linewidth=1.2, solid_capstyle="butt")
+            axes.plot(verdict.result.ci, [position, position], color=colour, linestyle="none", marker="|", markersize=5)
+        axes.plot([verdict.result.value], [position], color=colour, marker="o", markersize=4, linestyle="none")
+    handles = [Line2D([], [], color=BAR, marker="o", markersize=4, linewidth=1.2, label="estimate, 95% CI"),
+               Line2D([], [], color=NEAR, marker="o", markersize=4, linewidth=1.2,
+                      label=f"passes within {NEAR_MARGIN:g} of its threshold"),
+               Line2D([], [], color=FAIL, marker="o", markersize=4, linewidth=1.2, label="fails its threshold")]
+    lines = _threshold_lines(rows)
+    for index, (value, scopes) in enumerate(lines):
+        style = THRESHOLD_STYLES[index % len(THRESHOLD_STYLES)]
+        axes.axvline(value, color=THRESHOLD, linestyle=style, linewidth=0.9)
+        handles.append(Line2D([], [], color=THRESHOLD, linestyle=style, linewidth=0.9,
+                              label=f"threshold {value:g} ({', '.join(scopes)})"))
+    neutral = NEUTRAL.get(metric.comparison or "")
+    if neutral is not None:
+        axes.axvline(neutral, color="#9e9e9e", linewidth=0.6)
+        handles.append(Line2D([], [], color="#9e9e9e", linewidth=0.6, label=f"no {metric.comparison} ({neutral:g})"))
+    axes.set_xlim(*_axis_range(rows, [value for value, _ in lines], neutral))
+    axes.set_yticks(positions, _slice_labels(rows))
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    axes.grid(axis="x", color="#e0e0e0", linewidth=0.5)
+    axes.set_axisbelow(True)
+    axes.set_xlabel(metric.name + ("" if metric.higher_is_better else " (lower is better)"))
+    axes.set_title(f"{metric.name} by slice", loc="left", fontsize=8)
+    figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=7)
+
+
+def _threshold_lines(rows: list[ResultVerdict]) -> list[tuple[float, list[str]]]:
+    """Every threshold value that applies to a shown result (both ends of a range), with the scopes it applies to."""
+    scopes: dict[float, list[str]] = {}
+    for verdict in rows:
+        if verdict.limit is None:
+            continue
+        for value in (verdict.limit.low, verdict.limit.high):
+            if value is not None and verdict.scope not in scopes.setdefault(value, []):
+                scopes[value].append(verdict.scope)
+    return sorted(scopes.items())
+
+
+def _axis_range(rows: list[ResultVerdict], thresholds: list[float], neutral: float | None) -> tuple[float, float]:
+    """From the lowest to the highest of values, interval ends, thresholds (and the neutral value), with a margin;
+    a difference or ratio axis is symmetric about its neutral value."""
+    points = [n for v in rows for n in (v.result.value, *v.result.ci)] + thresholds
+    low, high = min(points), max(points)
+    if neutral is not None:
+        reach = max(abs(low - neutral), abs(high - neutral)) or 0.05
+        low, high = neutral - reach, neutral + reach
+    margin = (high - low) * 0.08 or 0.05
+    return low - margin, high + margin
 
 
 def dataset_chart(dataset: Dataset) -> Chart | None:
@@ -157,8 +210,10 @@ def dataset_chart(dataset: Dataset) -> Chart | None:
 
 
 def _slice_labels(rows: list[ResultVerdict]) -> list[str]:
-    """Slice labels, with the dataset added where one slice is reported on several datasets."""
-    labels = [v.slice_label for v in rows]
+    """Slice labels in words ("Sex: female"), with the dataset added where one slice is reported on several datasets."""
+    from techfile.documents.deployer import slice_label
+
+    labels = [slice_label(v.result.slice) for v in rows]
     return [f"{label} ({v.result.dataset})" if labels.count(label) > 1 and v.result.dataset else label
             for label, v in zip(labels, rows, strict=True)]
 

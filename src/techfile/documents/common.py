@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ class DocumentControl:
     approver: str
     commit: str
     confidentiality: str
+    approved_on: str = ""  # techfile.yaml's approval date, for an approved document
 
 
 def document_status(project: Project, build: BuildInfo, has_gaps: bool) -> str:
@@ -52,6 +54,7 @@ def document_control(project: Project, build: BuildInfo, doc_id: str, title: str
     return DocumentControl(
         id=doc_id, title=title, version=control.version, date=build.date, status=status, owner=control.owner,
         approver=control.approver, commit=commit, confidentiality=control.confidentiality or "not stated",
+        approved_on=control.date if status == "approved" else "not approved (draft)",
     )
 
 
@@ -110,8 +113,34 @@ def compose_document(project: Project, build: BuildInfo, renderer: Renderer, kin
     doc_id = document_id(project, kind, entity_id)
     context = {**context, "revisions": revisions(project), "commits": source_commits(build, sources), "gaps": gaps,
                "doc": document_control(project, build, doc_id, title, bool(gaps))}
-    return Document(doc_id, kind, title, section, renderer.render(template, context), tuple(gaps),
-                    status=context["doc"].status)
+    return Document(doc_id, kind, title, section, drop_repeated_headings(renderer.render(template, context)),
+                    tuple(gaps), status=context["doc"].status)
+
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+def drop_repeated_headings(markdown: str) -> str:
+    """Drop a heading that only repeats the heading just above it at a deeper level, as when prose placed under
+    "Intended purpose" starts with its own "# Intended purpose"."""
+    lines = markdown.split("\n")
+    kept: list[str] = []
+    previous: tuple[int, str] | None = None  # the last heading, while nothing but blank lines followed it
+    fence = False
+    for line in lines:
+        if _FENCE.match(line):
+            fence = not fence
+        heading = None if fence else _HEADING.match(line)
+        if heading:
+            depth, text = len(heading.group(1)), " ".join(heading.group(2).split()).casefold()
+            if previous is not None and depth > previous[0] and text == previous[1]:
+                continue
+            previous = (depth, text)
+        elif line.strip():
+            previous = None
+        kept.append(line)
+    return "\n".join(kept)
 
 
 def document_gaps(project: Project, kind: str, entity_id: str | None = None) -> list[Gap]:

@@ -343,6 +343,9 @@ def _editions(documents: list[Document], staging: Path) -> dict[str, list[Path]]
     return found
 
 
+COMPACT_KINDS = {"declaration-of-conformity"}  # PDFs without cover page and contents: the facts head the first page
+
+
 def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bool) -> dict[str, str]:
     """The strings the PDF cover, header and footer show (passed to Typst as inputs, never as markup)."""
     assert project.settings is not None and project.system is not None
@@ -356,6 +359,8 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
         "provider": project.settings.provider.name,
         "system": f"{project.system.name} {project.system.version}", "lang": typst_language(control.language),
         "techfile": info.techfile_version, "draft": "true" if status == "draft" else "false",
+        "layout": "compact" if document.kind in COMPACT_KINDS else "full",
+        "approved_on": control.date if status == "approved" else "not approved (draft)",
     }
 
 

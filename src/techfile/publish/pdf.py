@@ -81,7 +81,7 @@ def markdown_to_typst(job: PdfJob) -> Path:
     command = [
         pandoc_path(), job.markdown_path, "--from", PANDOC_FORMAT, "--to", "typst", "--standalone", "--sandbox",
         f"--template={templates / 'techfile.typ'}", f"--lua-filter={templates / 'links.lua'}",
-        "--shift-heading-level-by=-1", "--columns=100", "--output", str(typst_path),
+        f"--lua-filter={templates / 'tables.lua'}", "--shift-heading-level-by=-1", "--columns=100", "--output", str(typst_path),
     ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=PANDOC_TIMEOUT_SECONDS, check=False)
