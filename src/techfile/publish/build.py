@@ -130,7 +130,10 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         check_usable(sign, info.epoch)
     cache = BuildCache.open(out_dir)
     tools = tool_facts(cache.hashes)
-    key = digest_of({"tools": tools, "inputs": input_digests(project.root, out_dir, cache.hashes), "info": repr(info),
+    sources, evidence = source_and_evidence_paths(project.root, loaded.source_files, loaded.referenced_files,
+                                                  evidence_files(project))
+    inputs = input_digests(project.root, [*sources, *evidence], cache.hashes)  # what the build reads, nothing else
+    key = digest_of({"tools": tools, "inputs": inputs, "info": repr(info),
                      "options": {"only": sorted(only) if only is not None else None, "site": site, "pdf": pdf,
                                  "docx": docx, "xlsx": xlsx,
                                  "sign": [sign.subject, sign.fingerprint] if sign is not None else None},
@@ -184,8 +187,6 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             pdf_inputs, signed = {}, {}
         if site:
             _copy_downloads(project, documents, staging, info, images, planned)
-        sources, evidence = source_and_evidence_paths(project.root, loaded.source_files, loaded.referenced_files,
-                                                      evidence_files(project))
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
                        pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed)
     cache.record(out_dir, key, _summary(result))

@@ -139,24 +139,6 @@ class BuildCache:
         os.replace(temporary, self.folder / "state.json")
 
 
-def project_inputs(root: Path, out: Path) -> list[Path]:
-    """Every file in the project folder a build could read: all of it but hidden entries (.git, caches, staging
-    folders), the output folder and other techfile output folders (they hold a manifest.json and markdown/)."""
-    root = root.absolute()
-    skip = {out.absolute()}
-    found: list[Path] = []
-    for folder, folders, files in os.walk(root):
-        here = Path(folder)
-        folders[:] = sorted(name for name in folders if not name.startswith(".") and here / name not in skip
-                            and not _is_output(here / name))
-        found.extend(here / name for name in sorted(files) if not name.startswith("."))
-    return found
-
-
-def _is_output(folder: Path) -> bool:
-    return (folder / "manifest.json").is_file() and (folder / "markdown").is_dir()
-
-
 def digest_of(parts: Any) -> str:
     """The sha256 of a JSON value (keys sorted)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
@@ -193,10 +175,12 @@ def tool_facts(hashes: FileHashes) -> dict[str, Any]:
             "environment": {name: os.environ.get(name) for name in _TOOL_ENVIRONMENT}}
 
 
-def input_digests(root: Path, out: Path, hashes: FileHashes) -> dict[str, str | None]:
-    """Project-relative path → sha256 of every file `project_inputs` lists."""
+def input_digests(root: Path, paths: list[str], hashes: FileHashes) -> dict[str, str | None]:
+    """Project-relative path → sha256 of each file the build reads (its sources, the files they name, the templates
+    and the evidence files, as the manifest lists them): a data file in the project that no source names is never
+    opened."""
     root = root.absolute()
-    return {path.relative_to(root).as_posix(): hashes.sha256(path) for path in project_inputs(root, out)}
+    return {path: hashes.sha256(root / path) for path in sorted(paths)}
 
 
 def to_plain(value: Any) -> Any:
