@@ -308,29 +308,19 @@ def test_pdfs_build_for_a_sample_of_accepted_mutations(workspace: Workspace, out
     build(workspace.root, baseline, site=False, docx=True, jobs=2)
     built: list[Mutation] = []
 
-    # one more example than needed: hypothesis may start with its simplest example, which draws one mutation over
-    # and over; a batch stops at its tenth repeat, and batches run until twenty mutations are built
+    # more examples than needed: hypothesis may start with its simplest example, whose mutations are mostly refused;
+    # each example draws its candidates first (the drawing never depends on what was built) and checks them until
+    # ten are accepted, and examples build until twenty mutations are built
     @settings(SETTINGS, max_examples=PDF_BATCHES + 2)
-    @given(data=st.data())
-    def pdfs_build(data: st.DataObject) -> None:
-        if len(built) >= PDF_BATCHES * PDF_BATCH:
-            return
+    @given(candidates=st.lists(mutations(TEXT_KINDS), min_size=PDF_BATCH * 20, max_size=PDF_BATCH * 20, unique=True))
+    def pdfs_build(candidates: list[Mutation]) -> None:
         accepted: list[Mutation] = []
-        tried: set[Mutation] = set()
-        repeats = 0
-        for _ in range(PDF_BATCH * 20):  # text mutations: what `check` accepts and the PDFs must then typeset
-            mutation = data.draw(mutations(TEXT_KINDS))
-            if mutation in tried:
-                repeats += 1
-                if repeats == 10:
-                    break
-                continue
-            tried.add(mutation)
+        for mutation in candidates:  # text mutations: what `check` accepts and the PDFs must then typeset
+            if len(accepted) == PDF_BATCH or len(built) >= PDF_BATCHES * PDF_BATCH:
+                break
             ok, touched = workspace.check([mutation])
             if ok and touched:
                 accepted.append(mutation)
-            if len(accepted) == PDF_BATCH:
-                break
         for group in accepted_groups(workspace, accepted):
             out = outputs / f"pdf-{len(built)}"
             shutil.copytree(baseline, out)
