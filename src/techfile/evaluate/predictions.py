@@ -9,7 +9,6 @@ CSV line) or at the model's mapping, never a traceback.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from techfile.diagnostics import Diagnostic, finding
 from techfile.project import EvaluationSettings, Model
+from techfile.validation.files import sha256_of
 
 OTHER = "\x00other"  # an attribute value that is not declared
 
@@ -41,14 +41,6 @@ class Predictions:
     score: Any | None  # float array
     attributes: dict[str, Any]  # attribute → int array: index into the declared values, len(values) when not declared
     values: dict[str, list[str]]  # attribute → declared values
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_predictions(path: Path, model: Model, display: str | None = None, need_score_in_unit: bool = False) -> Predictions:
@@ -82,7 +74,7 @@ def read_predictions(path: Path, model: Model, display: str | None = None, need_
     values = {g.attribute: list(g.values) for g in model.factors.subgroups}
     attributes = {attribute: _codes(frame[columns[f"attribute {attribute}"]], declared)
                   for attribute, declared in values.items()}
-    return Predictions(path, file_sha256(path), len(frame), y, prediction, score, attributes, values)
+    return Predictions(path, sha256_of(path), len(frame), y, prediction, score, attributes, values)
 
 
 def _mapped_columns(model: Model, settings: EvaluationSettings) -> dict[str, str]:

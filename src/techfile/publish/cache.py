@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from techfile.publish.output import CACHE_TAG
+from techfile.validation.files import sha256_of
 
 CACHE_VERSION = 1
 _SETTLED_NS = 2_000_000_000
@@ -37,14 +38,6 @@ def stamp_of(path: Path) -> Stamp | None:
     return info.st_size, info.st_mtime_ns, info.st_ino
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 @dataclass
 class FileHashes:
     """sha256 of files, re-hashing only those whose stamp changed since the digest was recorded."""
@@ -62,7 +55,7 @@ class FileHashes:
         remembered = self.known.get(name)
         if remembered is not None and remembered[0] == stamp:
             return remembered[1]
-        digest = sha256_file(path)
+        digest = sha256_of(path)
         self.hashed += 1
         if stamp == stamp_of(path) and (written_now or stamp[1] < time.time_ns() - _SETTLED_NS):
             self.known[name] = (stamp, digest)
