@@ -43,18 +43,97 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_revision_history_lists_the_commits_that_touched_the_sources(repo: Path) -> None:
+def section(markdown: str, heading: str) -> str:
+    """The text of one `###` section of a document's Markdown."""
+    start = markdown.index(f"### {heading}\n")
+    following = [i for i in (markdown.find("\n## ", start), markdown.find("\n### ", start + 4)) if i >= 0]
+    return markdown[start:min(following, default=len(markdown))]
+
+
+def control_row(markdown: str, field: str) -> str:
+    row = next(line for line in markdown.splitlines() if line.startswith(f"| {field} |"))
+    return row.split("|")[2].strip()
+
+
+def test_revision_history_says_in_plain_words_what_each_commit_changed(repo: Path) -> None:
     model = repo / "models" / "nodule-detector.yaml"
     edit(model, "caveats:", "# reviewed\ncaveats:")
-    second = commit_all(repo, "Review the nodule detector caveats", "2026-04-05T06:07:08Z")
-    result = build(repo, repo / "build", only={"model-cards", "logbook"}, site=False)
-    card = pdf_text(result.out / "pdf" / "thoravis-cxr-model-card-nodule-detector.pdf")
-    first_at, second_at = card.find("2026-03-04 Ada Reviewer Initial sources"), card.find("2026-04-05 Ada Reviewer Review the nodule")
-    assert 0 <= first_at < second_at, card[:3000]
-    assert second[:12] in card
-    logbook = pdf_text(result.out / "pdf" / "thoravis-cxr-logbook.pdf")
-    assert "Initial sources" in logbook and "Review the nodule detector caveats" not in logbook
-    assert "2026-04-05" in card and "Built from commit" in (result.out / "markdown" / "thoravis-cxr-logbook.md").read_text()
+    commit_all(repo, "Only a comment", "2026-04-01T06:07:08Z")
+    edit(model, "name: ", "name: Revised ")
+    second = commit_all(repo, "Rename the nodule detector", "2026-04-05T06:07:08Z")
+    result = build(repo, repo / "build", only={"model-cards"}, site=False, docx=False)
+    card = next(d for d in result.documents if d.id == "thoravis-cxr-model-card-nodule-detector").markdown
+    history = section(card, "Revision history")
+    rows = [line for line in history.splitlines() if re.match(r"\| \d", line)]
+    assert rows[0].startswith(f"| 3 | 2026-04-05 | {second[:12]} | Ada Reviewer | model nodule-detector: name revised |"), history
+    assert "model nodule-detector: layout or comments only, no value changed" in rows[1]
+    assert rows[2].startswith("| 1 | 2026-03-04 |") and "model nodule-detector added" in rows[2]
+    assert "Rename the nodule detector" not in history  # the commit subject is not the description
+    assert control_row(card, "Version") == "3" and control_row(card, "Date") == "2026-04-05"
+    other = next(d for d in result.documents if d.id == "thoravis-cxr-model-card-pneumothorax-classifier").markdown
+    assert control_row(other, "Version") == "1" and control_row(other, "Date") == "2026-03-04"
+    text = pdf_text(result.out / "pdf" / "thoravis-cxr-model-card-nodule-detector.pdf")
+    approval = text[text.index("Approval"):]
+    for fact in ("version 3 of 2026-04-05", "Prepared by", "Reviewed by", "Approved by", "Signature", "2026-10-12"):
+        assert fact in approval[:1500], (fact, approval[:1500])
+
+
+def test_a_change_to_one_model_changes_only_that_model_cards_history(repo: Path) -> None:
+    only = {"model-cards", "datasheets", "risk-register", "qms-manual", "statement-of-applicability"}
+    before = {d.id: d.markdown for d in build(repo, repo / "build", only=only, site=False, pdf=False, docx=False).documents
+              if d.control is not None}
+    edit(repo / "models" / "pneumothorax-classifier.yaml", "name: ", "name: Revised ")
+    commit_all(repo, "Rename the classifier", "2026-04-05T06:07:08Z")
+    after = {d.id: d.markdown for d in build(repo, repo / "build", only=only, site=False, pdf=False, docx=False).documents
+             if d.control is not None}  # not the site's home page
+    assert before.keys() == after.keys()
+    changed = {doc_id for doc_id in before
+               if section(before[doc_id], "Revision history") != section(after[doc_id], "Revision history")}
+    assert changed == {"thoravis-cxr-model-card-pneumothorax-classifier"}
+    assert "model pneumothorax-classifier: name revised" in after["thoravis-cxr-model-card-pneumothorax-classifier"]
+
+
+def test_an_edit_after_the_approval_makes_that_document_a_draft(repo: Path) -> None:
+    edit(repo / "datasets" / "cxr-train.yaml", "description:", "# seen\ndescription:")
+    commit_all(repo, "Touch the training data", "2026-11-01T00:00:00Z")  # after techfile.yaml's approval of 2026-10-12
+    result = build(repo, repo / "build", only={"datasheets"}, site=False, pdf=False, docx=False)
+    sheets = {d.id: d for d in result.documents}
+    edited = sheets["thoravis-cxr-datasheet-cxr-train"]
+    assert edited.status == "draft" and control_row(edited.markdown, "Status") == "draft"
+    assert control_row(edited.markdown, "Approved on") == (
+        "not approved: revision 2 of 2026-11-01 is later than the approval of 2026-10-12 in techfile.yaml")
+    untouched = sheets["thoravis-cxr-datasheet-cxr-external-test"]
+    assert untouched.status == "approved" and control_row(untouched.markdown, "Approved on") == "2026-10-12"
+
+
+def test_uncommitted_edits_are_the_next_revision_as_a_draft(repo: Path) -> None:
+    edit(repo / "models" / "nodule-detector.yaml", "name: ", "name: Revised ")
+    (repo / "docs" / "new-note.md").write_text("A note.\n", encoding="utf-8")
+    result = build(repo, repo / "build", only={"model-cards"}, site=False, pdf=False, docx=False)
+    card = next(d for d in result.documents if d.id == "thoravis-cxr-model-card-nodule-detector")
+    first = next(line for line in section(card.markdown, "Revision history").splitlines() if line.startswith("| 2 (draft)"))
+    assert "| uncommitted |" in first and "model nodule-detector: name revised" in first
+    assert card.status == "draft" and control_row(card.markdown, "Version") == "2 (draft)"
+
+
+def test_a_long_history_lists_the_newest_revisions_and_counts_the_rest(repo: Path) -> None:
+    model = repo / "models" / "nodule-detector.yaml"
+    for number in range(30):
+        model.write_text(model.read_text(encoding="utf-8") + f"# pass {number}\n", encoding="utf-8")
+        commit_all(repo, f"pass {number}", f"2026-04-{1 + number % 28:02d}T00:00:00Z")
+    result = build(repo, repo / "build", only={"model-cards"}, site=False, pdf=False, docx=False)
+    card = next(d for d in result.documents if d.id == "thoravis-cxr-model-card-nodule-detector").markdown
+    rows = [line for line in section(card, "Revision history").splitlines() if re.match(r"\| \d", line)]
+    assert len(rows) == 25 and rows[0].startswith("| 31 |") and rows[23].startswith("| 8 |")
+    assert rows[24].startswith("| 1–7 |") and "7 earlier revisions, not listed here" in rows[24]
+
+
+def test_outside_git_the_documentation_set_version_counts(project_copy: Path) -> None:
+    result = build(project_copy, project_copy / "build", only={"model-cards"}, site=False, pdf=False, docx=False)
+    card = next(d for d in result.documents if d.kind == "model-card").markdown
+    assert control_row(card, "Version") == "3.1" and control_row(card, "Approved on") == "2026-10-12"
+    assert "cannot be told apart: it is issued as version 3.1 of the documentation set" in card
+    assert "| Reviewed by | Dr. Lena Vogt, Quality Manager | 2026-10-09 |" in card
 
 
 def test_release_tags_decide_approval(repo: Path) -> None:

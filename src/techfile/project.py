@@ -64,6 +64,8 @@ class DocumentControl:
     confidentiality: str | None = None
     language: str = "en"
     deployer_confidentiality: str | None = None
+    reviewer: str | None = None
+    reviewed_on: str | None = None
 
 
 @dataclass(frozen=True)

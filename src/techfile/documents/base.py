@@ -62,6 +62,26 @@ def table_text(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class DocumentControl:
+    """The cover facts of one document: its own revision and approval, and the build it comes from."""
+
+    id: str
+    title: str
+    version: str  # the document's revision: the number of commits that changed its sources (outside git: the set's)
+    date: str  # the date of that revision
+    status: str
+    owner: str
+    approver: str
+    commit: str
+    confidentiality: str
+    approved_on: str = ""  # the approval's date, or why the revision is not approved
+    reviewer: str = "not recorded"
+    reviewed_on: str = "—"
+    set_version: str = ""  # techfile.yaml's documentation-set version
+    built_on: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     """One generated document: Markdown for the site and the PDF, the charts it embeds, the tables its spreadsheet
     edition holds, and what it lacks."""
@@ -74,11 +94,12 @@ class Document:
     gaps: tuple[Gap, ...] = ()
     in_pdf: bool = True
     charts: tuple[Chart, ...] = ()
-    status: str = "draft"  # as its cover and the status board show it (documents/common.py document_status)
+    status: str = "draft"  # as its cover and the status board show it (documents/control.py document_approval)
     tables: tuple[Table, ...] = ()
     confidentiality: str | None = None  # None: the project's marking (techfile.yaml document_control)
     in_site: bool = True
     site_name: str | None = None  # the site page's name (without .md) when it is not the document id
+    control: DocumentControl | None = None  # None for the site's home page
 
     def with_assets(self, *charts: Chart | None) -> Document:
         return replace(self, charts=self.charts + tuple(c for c in charts if c is not None))

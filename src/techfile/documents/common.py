@@ -1,4 +1,5 @@
-"""Context shared by every document: document control, revision history, links between documents."""
+"""Context shared by every document: document control and revision history (documents/control.py), links between
+documents, gaps."""
 
 from __future__ import annotations
 
@@ -13,57 +14,10 @@ from techfile.assess.gaps import Gap, project_gaps, requested_documents
 from techfile.assess.grades import APPROVED, MISSING, NO_GATE, NOT_APPLICABLE, Assessment, ItemGrade
 from techfile.assess.pages import document_id
 from techfile.documents.base import BuildInfo, Document
+from techfile.documents.control import document_approval, document_changes, document_control, document_revisions
 from techfile.documents.render import Renderer
 from techfile.frameworks.catalogue import load_catalogue
-from techfile.project import Project, Prose
-
-
-@dataclass(frozen=True)
-class DocumentControl:
-    """The cover facts of one document."""
-
-    id: str
-    title: str
-    version: str
-    date: str
-    status: str
-    owner: str
-    approver: str
-    commit: str
-    confidentiality: str
-    approved_on: str = ""  # techfile.yaml's approval date, for an approved document
-
-
-def document_status(project: Project, build: BuildInfo, has_gaps: bool) -> str:
-    """draft or approved. Once a project uses release tags (vX.Y.Z), only a build of a tagged commit is approved;
-    before that, techfile.yaml's status counts. Gaps, warnings in the sources or uncommitted sources always make a draft."""
-    assert project.settings is not None
-    if has_gaps or build.dirty or build.warnings:
-        return "draft"
-    if build.history is not None and build.history.release_tags_in_use:
-        return "approved" if build.history.release_tag else "draft"
-    return project.settings.document_control.status
-
-
-def document_control(project: Project, build: BuildInfo, doc_id: str, title: str, has_gaps: bool) -> DocumentControl:
-    """Cover facts of one document."""
-    assert project.settings is not None
-    control = project.settings.document_control
-    status = document_status(project, build, has_gaps)
-    commit = (build.commit[:12] + (" (uncommitted changes)" if build.dirty else "")) if build.commit else "not in git"
-    return DocumentControl(
-        id=doc_id, title=title, version=control.version, date=build.date, status=status, owner=control.owner,
-        approver=control.approver, commit=commit, confidentiality=control.confidentiality or "not stated",
-        approved_on=control.date if status == "approved" else "not approved (draft)",
-    )
-
-
-def revisions(project: Project) -> list[dict[str, Any]]:
-    """The revision history, newest first, from the `changes` sources."""
-    return [
-        {"version": c.version, "date": c.date, "title": c.title, "substantial": c.substantial_modification}
-        for c in sorted(project.changes, key=lambda c: (c.date, c.id), reverse=True)
-    ]
+from techfile.project import Change, Project, Prose
 
 
 def entity_sources(*entities: object) -> tuple[str, ...]:
@@ -87,14 +41,6 @@ def entity_sources(*entities: object) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def source_commits(build: BuildInfo, sources: tuple[str, ...]) -> list[dict[str, str]]:
-    """The commits that touched a document's sources (and techfile.yaml), oldest first."""
-    if build.history is None:
-        return []
-    return [{"commit": c.hash[:12], "date": c.date, "author": c.author, "subject": c.subject}
-            for c in build.history.commits(tuple(sorted({*sources, "techfile.yaml"})))]
-
-
 def link(target_id: str, title: str) -> dict[str, object]:
     """A link to another document of the build: same file name on the site (`.md`) and in the PDFs (`.pdf`).
 
@@ -106,15 +52,24 @@ def link(target_id: str, title: str) -> dict[str, object]:
 def compose_document(project: Project, build: BuildInfo, renderer: Renderer, kind: str, section: str, title: str,
                      template: str, context: dict[str, Any], gaps: list[Gap], entity_id: str | None = None,
                      sources: tuple[str, ...] = (".",)) -> Document:
-    """Add what every document shows (document control, revision history, gaps) to `context` and render it.
+    """Add what every document shows (document control, revision history, approval, gaps) to `context` and render it.
 
-    `sources` are the project paths the document is built from; the commits that touched them form its history.
-    """
+    `sources` are the project paths the document is built from: the commits that changed them are its revisions, and
+    the system changes that affect their entities are the changes it lists."""
     doc_id = document_id(project, kind, entity_id)
-    context = {**context, "revisions": revisions(project), "commits": source_commits(build, sources), "gaps": gaps,
-               "doc": document_control(project, build, doc_id, title, bool(gaps))}
+    history = document_revisions(project, build, sources)
+    approval = document_approval(project, build, history)
+    status = "draft" if gaps or build.dirty or build.warnings or approval.date is None else "approved"
+    control = document_control(project, build, doc_id, title, status, history, approval)
+    context = {**context, "revisions": history, "releases": [_release(c) for c in document_changes(project, sources)],
+               "gaps": gaps, "doc": control}
     return Document(doc_id, kind, title, section, drop_repeated_headings(renderer.render(template, context)),
-                    tuple(gaps), status=context["doc"].status)
+                    tuple(gaps), status=status, control=control)
+
+
+def _release(change: Change) -> dict[str, Any]:
+    return {"version": change.version, "date": change.date, "title": change.title,
+            "substantial": change.substantial_modification, "approved_by": change.approved_by or "not recorded"}
 
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")

@@ -19,13 +19,15 @@ class GitState:
     last_change_epoch: int | None = None
 
 
-def _git(root: Path, *args: str) -> str | None:
+def _git(root: Path, *args: str, strip: bool = True) -> str | None:
     try:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               timeout=GIT_TIMEOUT_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() if strip else done.stdout
 
 
 def git_state(root: Path, ignored: tuple[str, ...] = ()) -> GitState:
@@ -81,48 +83,125 @@ def last_change_epoch(root: Path) -> int | None:
 
 @dataclass(frozen=True)
 class Commit:
-    """One commit that touched a document's sources."""
+    """One commit that touched a document's sources, with the files it changed among them (status letter A, M, D)."""
 
     hash: str
     epoch: int
     author: str
     subject: str
+    files: tuple[tuple[str, str], ...] = ()
 
     @property
     def date(self) -> str:
-        import datetime as dt
+        return _day(self.epoch)
 
-        return dt.datetime.fromtimestamp(self.epoch, tz=dt.UTC).date().isoformat()
+
+def _day(epoch: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).date().isoformat()
 
 
 RELEASE_TAG = re.compile(r"^v\d+(\.\d+)*$")
+_SEPARATOR = "\x1e"
 
 
 class GitHistory:
-    """Commit history of a project folder, read once per set of paths."""
+    """Commit history of a project folder, read once per set of paths; file contents at a commit read through one
+    `git cat-file --batch` process."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ignored: tuple[str, ...] = ()) -> None:
         self.root = root
+        self.ignored = ignored  # project paths (the build output) that are never sources
         self._cache: dict[tuple[str, ...], list[Commit]] = {}
-        tags = (_git(root, "tag", "--list", "v*") or "").split()
-        self.release_tags_in_use = any(RELEASE_TAG.match(t) for t in tags)
+        self._blobs: dict[tuple[str, str], bytes | None] = {}
+        self._reader: subprocess.Popen[bytes] | None = None
+        prefix = _git(root, "rev-parse", "--show-prefix")
+        self._prefix = prefix or ""
+        tags = (_git(root, "for-each-ref", "--format=%(refname:short)%09%(creatordate:unix)", "refs/tags/v*") or "")
+        self.release_tag_epochs = {name: int(epoch) for name, _, epoch in (line.partition("\t") for line in tags.splitlines())
+                                   if RELEASE_TAG.match(name) and epoch.isdigit()}
+        self.release_tags_in_use = bool(self.release_tag_epochs)
         at_head = (_git(root, "tag", "--points-at", "HEAD") or "").split()
         self.release_tag = next((t for t in sorted(at_head) if RELEASE_TAG.match(t)), None)
 
+    @property
+    def release_date(self) -> str | None:
+        """The day the release tag at HEAD was made, if HEAD carries one."""
+        epoch = self.release_tag_epochs.get(self.release_tag) if self.release_tag else None
+        return _day(epoch) if epoch is not None else None
+
     def commits(self, paths: tuple[str, ...]) -> list[Commit]:
-        """Commits touching any of `paths` (relative to the project), oldest first."""
+        """Commits touching any of `paths` (relative to the project), oldest first, each with the files among `paths`
+        it added, modified or deleted (relative to the project; renames as a deletion and an addition)."""
         if paths not in self._cache:
-            listing = _git(self.root, "log", "--reverse", "--format=%H%x1f%ct%x1f%an%x1f%s", "--", *paths) or ""
+            listing = _git(self.root, "-c", "core.quotepath=off", "log", "--reverse", "--no-renames", "--relative", "--name-status",
+                           f"--format={_SEPARATOR}%H%x1f%ct%x1f%an%x1f%s", "--", *paths, strip=False) or ""
             commits = []
-            for line in listing.splitlines():
-                sha, epoch, author, subject = line.split("\x1f", 3)
-                commits.append(Commit(sha, int(epoch), author, subject))
+            for block in listing.split(_SEPARATOR)[1:]:
+                head, _, names = block.partition("\n")
+                sha, epoch, author, subject = head.split("\x1f", 3)
+                files = tuple((status[:1], path) for status, _, path in
+                              (line.partition("\t") for line in names.splitlines() if "\t" in line))
+                commits.append(Commit(sha, int(epoch), author, subject, files))
             self._cache[paths] = commits
         return self._cache[paths]
 
+    def file_at(self, commit: str, path: str) -> bytes | None:
+        """The bytes of project file `path` at `commit`, or None where it did not exist."""
+        key = (commit, path)
+        if key not in self._blobs:
+            self._blobs[key] = self._read_blob(f"{commit}:{self._prefix}{path}")
+        return self._blobs[key]
 
-def git_history(root: Path) -> GitHistory | None:
+    def _read_blob(self, name: str) -> bytes | None:
+        if "\n" in name:
+            return None
+        try:
+            if self._reader is None:
+                self._reader = subprocess.Popen(["git", "-C", str(self.root), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert self._reader.stdin is not None and self._reader.stdout is not None
+            self._reader.stdin.write(name.encode("utf-8") + b"\n")
+            self._reader.stdin.flush()
+            header = self._reader.stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                return None
+            data = self._reader.stdout.read(int(header[2]))
+            self._reader.stdout.read(1)  # the newline after the contents
+            return data
+        except (OSError, ValueError, AssertionError):
+            return None
+
+    def uncommitted(self, paths: tuple[str, ...]) -> list[str]:
+        """The files among `paths` whose working-tree state differs from HEAD (modified, added, deleted, untracked)."""
+        excludes = [f":(exclude){path}" for path in self.ignored]
+        listing = _git(self.root, "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--", *paths,
+                       *excludes, strip=False) or ""
+        found = []
+        for entry in listing.split("\0"):
+            path = entry[3:]
+            if path:
+                found.append(path[len(self._prefix):] if path.startswith(self._prefix) else path)
+        return sorted(found)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            for stream in (self._reader.stdin, self._reader.stdout):
+                if stream is not None:
+                    stream.close()
+            self._reader.wait()
+            self._reader = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to do at interpreter exit
+            pass
+
+
+def git_history(root: Path, ignored: tuple[str, ...] = ()) -> GitHistory | None:
     """The project's history, or None outside a git repository."""
     if _git(root, "rev-parse", "--is-inside-work-tree") != "true" or _git(root, "rev-parse", "--verify", "-q", "HEAD") is None:
         return None
-    return GitHistory(root)
+    return GitHistory(root, ignored)

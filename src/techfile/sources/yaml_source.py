@@ -93,6 +93,17 @@ def load_yaml_source(path: Path, relpath: str, max_bytes: int = MAX_FILE_BYTES) 
         return None, [err.diagnostic(relpath)]
 
 
+def yaml_data(raw: bytes, relpath: str, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """The plain data of one YAML mapping given as bytes (e.g. a file as an earlier commit held it), under the same
+    bounds as a source file; None where it is not one."""
+    if len(raw) > max_bytes:
+        return None
+    try:
+        return _parse(raw.decode("utf-8").removeprefix("\ufeff"), Path(relpath), relpath).data
+    except (SourceError, UnicodeDecodeError):
+        return None
+
+
 def read_text(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read a UTF-8 text file within the size bound, raising SourceError otherwise."""
     size = path.stat().st_size
