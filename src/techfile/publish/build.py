@@ -29,7 +29,8 @@ from techfile.loading import load_project
 from techfile.project import Project
 from techfile.publish.cache import BuildCache, digest_of, from_plain, input_digests, to_plain, tool_facts
 from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
-from techfile.publish.output import OutputBusy, sibling_names, staged_output, write_charts, write_images
+from techfile.publish.output import (OutputBusy, logo_name, sibling_names, staged_output, write_charts, write_images,
+                                     write_logo)
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import DOWNLOADS, SiteError, build_site
 from techfile.resources import user_cache_dir
@@ -160,6 +161,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
                 (markdown_dir / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
             write_charts(document, markdown_dir)
         write_images(images, markdown_dir)
+        write_logo(project.root, project.settings.branding.logo, markdown_dir)
         pandoc_version = None
         pdfs = _PdfRun(project, documents, staging, out_dir, info, draft, jobs, result.reused_pdfs, sign)
         if pdf:
@@ -366,8 +368,17 @@ def cover_facts(project: Project, document: Document, info: BuildInfo, draft: bo
         "techfile": info.techfile_version, "draft": "true" if status == "draft" else "false",
         "layout": "compact" if document.kind in COMPACT_KINDS else "full",
         "approved_on": approved_on, "reviewer": control.reviewer, "reviewed_on": control.reviewed_on,
-        "set_version": control.set_version, "built_on": control.built_on,
+        "set_version": control.set_version, "built_on": control.built_on, **_logo_facts(project),
     }
+
+
+def _logo_facts(project: Project) -> dict[str, str]:
+    """The cover's logo: its place beside the Markdown, and its digest (a changed logo makes a changed PDF)."""
+    assert project.settings is not None
+    logo = project.settings.branding.logo
+    if not logo:
+        return {}
+    return {"logo": logo_name(logo), "logo_sha256": sha256_of((project.root / logo).resolve())}
 
 
 def typst_language(tag: str) -> str:

@@ -155,3 +155,16 @@ def write_images(images: Iterable[ProseImage], folder: Path) -> None:
     for image in images:
         (folder / "images").mkdir(exist_ok=True)
         shutil.copyfile(image.source, folder / "images" / image.name)
+
+
+
+def logo_name(logo: str) -> str:
+    """Where the build keeps the project's logo, beside the Markdown: branding/logo.<ext>."""
+    return f"branding/logo{Path(logo).suffix.lower()}"
+
+
+def write_logo(root: Path, logo: str | None, folder: Path) -> None:
+    """Copy the project's logo (checked by `check`: a PNG or JPEG inside the project) into `folder`/branding/."""
+    if logo:
+        (folder / "branding").mkdir(exist_ok=True)
+        shutil.copyfile((root / logo).resolve(), folder / logo_name(logo))

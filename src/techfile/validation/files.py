@@ -71,7 +71,24 @@ def check_file_references(kind: str, document: SourceDocument, root: Path) -> li
                 diagnostics.append(document.finding(code, path, reason, hint))
             elif kind == "evidence" and path == ("file",):
                 diagnostics.extend(_check_sha256(document, resolved))
+            elif kind == "project" and path == ("branding", "logo"):
+                diagnostics.extend(_check_logo(document, path, resolved))
     return diagnostics
+
+
+LOGO_TYPES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
+
+
+def _check_logo(document: SourceDocument, path: tuple[str | int, ...], resolved: Path) -> list[Diagnostic]:
+    """The logo is a PNG or JPEG file that decodes (it is printed on every PDF cover)."""
+    from techfile.validation.prose import image_problem
+
+    kind = LOGO_TYPES.get(resolved.suffix.lower())
+    problem = f"has the extension {resolved.suffix or '(none)'!r}" if kind is None else image_problem(resolved, kind)
+    if problem is None:
+        return []
+    return [document.finding("TF406", path, f"the logo {document.data['branding']['logo']!r} {problem}",
+                             "Use a PNG or JPEG file (.png, .jpg) of at most 20 MB.")]
 
 
 def referenced_files(kind: str, document: SourceDocument) -> list[str]:
