@@ -2,7 +2,7 @@
 -- (a minimum from the longest unbreakable piece, a maximum from the whole text); long tokens (hashes, ids,
 -- key=value) get break opportunities (zero-width spaces, which copy and search ignore); columns of numbers are
 -- right-aligned; a table too wide for portrait gets a landscape page, one too wide even for that is set smaller,
--- and one too wide in the smaller size is split into groups of columns, each repeating the first (key) column;
+-- and one too wide in the smaller size is split into groups of columns, each repeating the key (leading) columns;
 -- a short table is never split across pages. Headers repeat on every page (Typst's
 -- default for table.header). Only fixed markup is added here, never source text.
 
@@ -228,25 +228,52 @@ local function subtable(tbl, chosen)
                       pandoc.TableFoot(pick(tbl.foot.rows), tbl.foot.attr), tbl.attr)
 end
 
--- Column groups for a table too wide for a landscape page even in the small size: the first (key) column in every
--- group, the others in their order, in as few groups as fit at the columns' minimum widths (found by packing them
+-- The key of a table: the fewest leading columns (at most three) whose text tells its body rows apart, as Dataset
+-- and Slice do in a results matrix; the first column when none does, or when the key would fill half the page.
+local function key_columns(tbl, low, available)
+  local rows = {}
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do rows[#rows + 1] = row end
+  end
+  local width = 0
+  for keys = 1, math.min(3, #low - 1) do
+    width = width + low[keys]
+    if width > available / 2 then break end
+    local seen, unique = {}, true
+    for _, row in ipairs(rows) do
+      local parts = {}
+      for column = 1, keys do parts[column] = cell_text(row.cells[column]) end
+      local key = table.concat(parts, '\0')
+      unique = unique and not seen[key]
+      seen[key] = true
+    end
+    if unique then return keys end
+  end
+  return 1
+end
+
+-- Column groups for a table too wide for a landscape page even in the small size: the key columns in every group,
+-- the others in their order, in as few groups as fit at the columns' minimum widths (found by packing them
 -- greedily), with about as many columns in each.
-local function column_groups(low, available)
-  local rest = #low - 1
-  local count, used = 1, low[1]
-  for column = 2, #low do
-    if used + low[column] > available and used > low[1] then count, used = count + 1, low[1] end
+local function column_groups(low, keys, available)
+  local key_width = 0
+  for column = 1, keys do key_width = key_width + low[column] end
+  local rest = #low - keys
+  local count, used = 1, key_width
+  for column = keys + 1, #low do
+    if used + low[column] > available and used > key_width then count, used = count + 1, key_width end
     used = used + low[column]
   end
   while true do
     local groups, fits = {}, true
     for part = 1, count do
-      local group, width = { 1 }, low[1]
-      for column = 2 + math.floor(rest * (part - 1) / count), 1 + math.floor(rest * part / count) do
+      local group, width = {}, key_width
+      for column = 1, keys do group[column] = column end
+      for column = keys + 1 + math.floor(rest * (part - 1) / count), keys + math.floor(rest * part / count) do
         group[#group + 1] = column
         width = width + low[column]
       end
-      fits = fits and (width <= available or #group == 2)
+      fits = fits and (width <= available or #group == keys + 1)
       groups[#groups + 1] = group
     end
     if fits or count >= rest then return groups end
@@ -254,11 +281,14 @@ local function column_groups(low, available)
   end
 end
 
--- "Columns 1, 7–11 of 14 (part 2 of 3)": the line above each group of a split table.
-local function group_caption(group, columns, part, parts)
-  local first, last = group[2], group[#group]
-  local others = first == last and tostring(first) or (first .. '–' .. last)
-  local shown = first == 2 and ('1–' .. last) or ('1, ' .. others)
+local function span_text(first, last)
+  return first == last and tostring(first) or (first .. '–' .. last)
+end
+
+-- "Columns 1, 8–13 of 20 (part 2 of 3)": the line above each group of a split table.
+local function group_caption(group, keys, columns, part, parts)
+  local first, last = group[keys + 1], group[#group]
+  local shown = first == keys + 1 and span_text(1, last) or (span_text(1, keys) .. ', ' .. span_text(first, last))
   local text = 'Columns ' .. shown .. ' of ' .. columns .. ' (part ' .. part .. ' of ' .. parts .. ')'
   return { pandoc.RawBlock('typst', '#block(sticky: true)['), pandoc.Para({ pandoc.Emph({ pandoc.Str(text) }) }),
            pandoc.RawBlock('typst', ']') }
@@ -268,7 +298,8 @@ end
 -- line; no cell is left out.
 local function split(tbl, low, high)
   local columns = #tbl.colspecs
-  local groups = column_groups(low, LANDSCAPE)
+  local keys = key_columns(tbl, low, LANDSCAPE)
+  local groups = column_groups(low, keys, LANDSCAPE)
   local blocks = {}
   for part, group in ipairs(groups) do
     local group_low, group_high = {}, {}
@@ -278,7 +309,7 @@ local function split(tbl, low, high)
       fractions = {}
       for index = 1, #group do fractions[index] = 1 / #group end
     end
-    for _, b in ipairs(group_caption(group, columns, part, #groups)) do blocks[#blocks + 1] = b end
+    for _, b in ipairs(group_caption(group, keys, columns, part, #groups)) do blocks[#blocks + 1] = b end
     for _, b in ipairs(placed(subtable(tbl, group), fractions, LANDSCAPE, SIZE)) do blocks[#blocks + 1] = b end
   end
   return blocks
