@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pdf_layout import BODY_BOTTOM, BODY_TOP, HEADING_FONT, layout_defects
+from pdf_layout import BODY_BOTTOM, BODY_TOP, HEADING_FONT, _lines, layout_defects
 from techfile.publish.build import build
 from techfile.publish.pdf import PdfJob, make_pdf
 
@@ -136,8 +136,6 @@ def test_a_short_table_stays_on_one_page_and_a_long_one_breaks_with_its_header(t
 def heading_lines(pdf: Path) -> list[str]:
     """The text of every heading line in the body, in reading order, without its number."""
     import pdfplumber
-
-    from pdf_layout import _lines
 
     headings = []
     with pdfplumber.open(str(pdf)) as document:
