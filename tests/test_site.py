@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -116,3 +117,52 @@ def test_dark_mode_toggle(browser: object, served: str) -> None:
     page.locator("label.md-header__button[for^='__palette']:visible").first.click()
     after = page.locator("body").get_attribute("data-md-color-scheme")
     assert {before, after} == {"default", "slate"}
+
+
+HTML_HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.DOTALL)
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+
+
+def repeated_headings(headings: list[tuple[int, str, bool]]) -> list[str]:
+    """Headings (level, text, whether anything but blank space stands between it and the one before) that only
+    repeat the heading just above them at a deeper level."""
+    return [text for (level, text, _), (deeper, again, apart) in zip(headings, headings[1:], strict=False)
+            if not apart and deeper > level and again.casefold() == text.casefold()]
+
+
+def html_headings(html: str) -> list[tuple[int, str, bool]]:
+    article = html.split('<article', 1)[-1].split("</article>", 1)[0]
+    found, end = [], None
+    for match in HTML_HEADING.finditer(article):
+        text = " ".join(re.sub(r"<[^>]+>|¶", " ", match.group(2)).split())
+        apart = end is not None and bool(re.sub(r"<[^>]+>", "", article[end:match.start()]).strip())
+        found.append((int(match.group(1)), text, apart))
+        end = match.end()
+    return found
+
+
+def markdown_headings(markdown: str) -> list[tuple[int, str, bool]]:
+    found, apart, fence = [], False, False
+    for line in markdown.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        heading = None if fence else MARKDOWN_HEADING.match(line)
+        if heading:
+            found.append((len(heading.group(1)), " ".join(heading.group(2).split()), apart))
+            apart = False
+        elif line.strip():
+            apart = True
+    return found
+
+
+def test_no_page_repeats_the_heading_above_it(site_build: BuildResult) -> None:
+    """Prose placed under a heading that starts with the same heading (the sample's intended purpose) shows it once,
+    on the home page as in every document."""
+    home = next(d for d in site_build.documents if d.kind == "home")
+    assert "## Intended purpose" in (SAMPLE / "docs" / "intended-purpose.md").read_text(encoding="utf-8")
+    assert [text for _, text, _ in markdown_headings(home.markdown)].count("Intended purpose") == 1
+    repeats = {d.id: repeated_headings(markdown_headings(d.markdown)) for d in site_build.documents}
+    pages = sorted((site_build.out / "site").glob("*.html"))
+    repeats |= {page.name: repeated_headings(html_headings(page.read_text(encoding="utf-8"))) for page in pages}
+    assert len(pages) > len([d for d in site_build.documents if d.in_site])  # the pages and the 404 page
+    assert {name: found for name, found in repeats.items() if found} == {}

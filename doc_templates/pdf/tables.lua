@@ -1,8 +1,9 @@
 -- Tables that fit the page. Column widths come from the cells' text, measured with the widths of the shipped font
 -- (a minimum from the longest unbreakable piece, a maximum from the whole text); long tokens (hashes, ids,
 -- key=value) get break opportunities (zero-width spaces, which copy and search ignore); columns of numbers are
--- right-aligned; a table too wide for portrait gets a landscape page, and one too wide
--- even for that is set smaller; a short table is never split across pages. Headers repeat on every page (Typst's
+-- right-aligned; a table too wide for portrait gets a landscape page, one too wide even for that is set smaller,
+-- and one too wide in the smaller size is split into groups of columns, each repeating the key (leading) columns;
+-- a short table is never split across pages. Headers repeat on every page (Typst's
 -- default for table.header). Only fixed markup is added here, never source text.
 
 local PORTRAIT, LANDSCAPE = 481.9, 728.5 -- text width in pt: A4 less 2 × 2 cm, portrait and landscape
@@ -193,54 +194,186 @@ local function short(tbl, fractions, available, em)
   return rows <= SHORT_TABLE and height <= SHORT_HEIGHT
 end
 
-local function lay_out(tbl, previous)
-  local columns = #tbl.colspecs
-  tbl = break_tokens(tbl, TABLE_TOKEN)
-  align_numbers(tbl, columns)
-  local page, size = nil, SIZE
-  local low, high = measure(tbl, columns, SIZE)
-  local fractions = widths(low, high, PORTRAIT)
-  if not fractions then
-    page = 'landscape'
-    fractions = widths(low, high, LANDSCAPE)
-    if not fractions then
-      size = SMALL
-      low, high = measure(tbl, columns, SMALL)
-      fractions = widths(low, high, LANDSCAPE)
-    end
-  end
-  for column = 1, columns do
-    tbl.colspecs[column][2] = fractions and fractions[column] or (1 / columns)
-  end
+-- The widths set, the size marked when it is not the template's, and a short table wrapped so it stays on one page.
+local function placed(tbl, fractions, available, size)
+  for column = 1, #tbl.colspecs do tbl.colspecs[column][2] = fractions[column] end
   if size ~= SIZE then tbl.attributes['typst:text:size'] = size .. 'pt' end
-  local blocks = { tbl }
-  if page then
-    -- the heading (and the sentence under it) that introduce the table go onto its page
-    local lead = {}
-    while #previous > 0 and (previous[#previous].t == 'Header'
-        or (#previous > 1 and previous[#previous - 1].t == 'Header' and #lead == 0)) do
-      table.insert(lead, 1, table.remove(previous))
+  if not short(tbl, fractions, available, size) then return { tbl } end
+  return { pandoc.RawBlock('typst', '#block(breakable: false)['), tbl, pandoc.RawBlock('typst', ']') }
+end
+
+local function spans(tbl)
+  local found = false
+  tbl:walk({ Cell = function(cell) found = found or cell.col_span ~= 1 or cell.row_span ~= 1 end })
+  return found
+end
+
+-- The table with only the given columns (their numbers in the table), sharing its cells.
+local function subtable(tbl, chosen)
+  local function pick(rows)
+    local picked = {}
+    for _, row in ipairs(rows) do
+      local cells = {}
+      for _, column in ipairs(chosen) do cells[#cells + 1] = row.cells[column] end
+      picked[#picked + 1] = pandoc.Row(cells, row.attr)
     end
-    for index = #lead, 1, -1 do table.insert(blocks, 1, lead[index]) end
-    table.insert(blocks, 1, pandoc.RawBlock('typst', '#page(flipped: true)['))
-    blocks[#blocks + 1] = pandoc.RawBlock('typst', ']')
-  elseif fractions and short(tbl, fractions, PORTRAIT, size) then
-    table.insert(blocks, 1, pandoc.RawBlock('typst', '#block(breakable: false)['))
-    blocks[#blocks + 1] = pandoc.RawBlock('typst', ']')
+    return picked
+  end
+  local colspecs, bodies = {}, {}
+  for _, column in ipairs(chosen) do colspecs[#colspecs + 1] = { tbl.colspecs[column][1], tbl.colspecs[column][2] } end
+  for _, body in ipairs(tbl.bodies) do
+    bodies[#bodies + 1] = { attr = body.attr, row_head_columns = 0, head = pick(body.head), body = pick(body.body) }
+  end
+  return pandoc.Table(tbl.caption, colspecs, pandoc.TableHead(pick(tbl.head.rows), tbl.head.attr), bodies,
+                      pandoc.TableFoot(pick(tbl.foot.rows), tbl.foot.attr), tbl.attr)
+end
+
+-- The key of a table: the fewest leading columns (at most three) whose text tells its body rows apart, as Dataset
+-- and Slice do in a results matrix; the first column when none does, or when the key would fill half the page.
+local function key_columns(tbl, low, available)
+  local rows = {}
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do rows[#rows + 1] = row end
+  end
+  local width = 0
+  for keys = 1, math.min(3, #low - 1) do
+    width = width + low[keys]
+    if width > available / 2 then break end
+    local seen, unique = {}, true
+    for _, row in ipairs(rows) do
+      local parts = {}
+      for column = 1, keys do parts[column] = cell_text(row.cells[column]) end
+      local key = table.concat(parts, '\0')
+      unique = unique and not seen[key]
+      seen[key] = true
+    end
+    if unique then return keys end
+  end
+  return 1
+end
+
+-- Column groups for a table too wide for a landscape page even in the small size: the key columns in every group,
+-- the others in their order, in as few groups as fit at the columns' minimum widths (found by packing them
+-- greedily), with about as many columns in each.
+local function column_groups(low, keys, available)
+  local key_width = 0
+  for column = 1, keys do key_width = key_width + low[column] end
+  local rest = #low - keys
+  local count, used = 1, key_width
+  for column = keys + 1, #low do
+    if used + low[column] > available and used > key_width then count, used = count + 1, key_width end
+    used = used + low[column]
+  end
+  while true do
+    local groups, fits = {}, true
+    for part = 1, count do
+      local group, width = {}, key_width
+      for column = 1, keys do group[column] = column end
+      for column = keys + 1 + math.floor(rest * (part - 1) / count), keys + math.floor(rest * part / count) do
+        group[#group + 1] = column
+        width = width + low[column]
+      end
+      fits = fits and (width <= available or #group == keys + 1)
+      groups[#groups + 1] = group
+    end
+    if fits or count >= rest then return groups end
+    count = count + 1
+  end
+end
+
+local function span_text(first, last)
+  return first == last and tostring(first) or (first .. '–' .. last)
+end
+
+-- "Columns 1, 8–13 of 20 (part 2 of 3)": the line above each group of a split table.
+local function group_caption(group, keys, columns, part, parts)
+  local first, last = group[keys + 1], group[#group]
+  local shown = first == keys + 1 and span_text(1, last) or (span_text(1, keys) .. ', ' .. span_text(first, last))
+  local text = 'Columns ' .. shown .. ' of ' .. columns .. ' (part ' .. part .. ' of ' .. parts .. ')'
+  return { pandoc.RawBlock('typst', '#block(sticky: true)['), pandoc.Para({ pandoc.Emph({ pandoc.Str(text) }) }),
+           pandoc.RawBlock('typst', ']') }
+end
+
+-- A table too wide for a landscape page: one table per column group, one after the other, each with its caption
+-- line; no cell is left out.
+local function split(tbl, low, high)
+  local columns = #tbl.colspecs
+  local keys = key_columns(tbl, low, LANDSCAPE)
+  local groups = column_groups(low, keys, LANDSCAPE)
+  local blocks = {}
+  for part, group in ipairs(groups) do
+    local group_low, group_high = {}, {}
+    for index, column in ipairs(group) do group_low[index], group_high[index] = low[column], high[column] end
+    local fractions = widths(group_low, group_high, LANDSCAPE)
+    if not fractions then
+      fractions = {}
+      for index = 1, #group do fractions[index] = 1 / #group end
+    end
+    for _, b in ipairs(group_caption(group, keys, columns, part, #groups)) do blocks[#blocks + 1] = b end
+    for _, b in ipairs(placed(subtable(tbl, group), fractions, LANDSCAPE, SIZE)) do blocks[#blocks + 1] = b end
   end
   return blocks
 end
 
+-- A portrait table as it is; a wider one on a landscape page of its own, with the heading (and the sentence under
+-- it) that introduce it: whole, else whole in the small size, else split into column groups.
+local function lay_out(tbl, previous)
+  local columns = #tbl.colspecs
+  tbl = break_tokens(tbl, TABLE_TOKEN)
+  align_numbers(tbl, columns)
+  local low, high = measure(tbl, columns, SIZE)
+  local fractions = widths(low, high, PORTRAIT)
+  if fractions then return placed(tbl, fractions, PORTRAIT, SIZE) end
+  local blocks
+  fractions = widths(low, high, LANDSCAPE)
+  if fractions then
+    blocks = placed(tbl, fractions, LANDSCAPE, SIZE)
+  else
+    local small_low, small_high = measure(tbl, columns, SMALL)
+    fractions = widths(small_low, small_high, LANDSCAPE)
+    if fractions then
+      blocks = placed(tbl, fractions, LANDSCAPE, SMALL)
+    elseif spans(tbl) then -- a cell spanning columns cannot be split: equal columns in the small size
+      fractions = {}
+      for column = 1, columns do fractions[column] = 1 / columns end
+      blocks = placed(tbl, fractions, LANDSCAPE, SMALL)
+    else
+      blocks = split(tbl, low, high)
+    end
+  end
+  local lead = {}
+  while #previous > 0 and (previous[#previous].t == 'Header'
+      or (#previous > 1 and previous[#previous - 1].t == 'Header' and #lead == 0)) do
+    table.insert(lead, 1, table.remove(previous))
+  end
+  for index = #lead, 1, -1 do table.insert(blocks, 1, lead[index]) end
+  table.insert(blocks, 1, pandoc.RawBlock('typst', '#page(flipped: true)['))
+  blocks[#blocks + 1] = pandoc.RawBlock('typst', ']')
+  return blocks
+end
+
+-- A table that opens the document (nothing before it but the title, the level-1 heading) is its document control for
+-- the site and the DOCX; the compact layout's head (the template's `compact`) shows the same facts, so there the
+-- table is left out.
+local function unless_compact(laid)
+  table.insert(laid, 1, pandoc.RawBlock('typst', '#if not compact ['))
+  laid[#laid + 1] = pandoc.RawBlock('typst', ']')
+  return laid
+end
+
 function Pandoc(doc)
-  local blocks = {}
+  local blocks, opening = {}, true
   for _, block in ipairs(doc.blocks) do
     if block.t == 'Table' then
-      for _, b in ipairs(lay_out(block, blocks)) do blocks[#blocks + 1] = b end
+      local laid = lay_out(block, blocks)
+      if opening then laid = unless_compact(laid) end
+      for _, b in ipairs(laid) do blocks[#blocks + 1] = b end
     elseif block.t == 'Header' then
       blocks[#blocks + 1] = block -- headings stay searchable as they are written
     else
       blocks[#blocks + 1] = break_tokens(block, PROSE_TOKEN)
     end
+    opening = opening and block.t == 'Header' and block.level == 1
   end
   doc.blocks = blocks
   return doc

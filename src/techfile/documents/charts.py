@@ -176,10 +176,18 @@ def _axis_range(rows: list[ResultVerdict], thresholds: list[float], neutral: flo
     points = [n for v in rows for n in (v.result.value, *v.result.ci)] + thresholds
     low, high = min(points), max(points)
     if neutral is not None:
-        reach = max(abs(low - neutral), abs(high - neutral)) or 0.05
+        reach = max(abs(low - neutral), abs(high - neutral))
         low, high = neutral - reach, neutral + reach
-    margin = (high - low) * 0.08 or 0.05
+    margin = _margin(low, high)
     return low - margin, high + margin
+
+
+def _margin(low: float, high: float) -> float:
+    """8% of the range; for a range of no width at that magnitude (every value and threshold equal), 5% of the
+    magnitude (at least 0.05), so that the axis limits never coincide."""
+    magnitude = max(abs(low), abs(high), 1.0)
+    span = high - low
+    return span * 0.08 if span > magnitude * 1e-9 else 0.05 * magnitude
 
 
 def dataset_chart(dataset: Dataset) -> Chart | None:

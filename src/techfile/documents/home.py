@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from techfile.assess.grades import assess
 from techfile.documents.base import BuildInfo, Document
-from techfile.documents.common import link
+from techfile.documents.common import drop_repeated_headings, link
 from techfile.documents.render import Renderer
 from techfile.project import Project
 
@@ -37,5 +37,5 @@ def home_document(project: Project, build: BuildInfo, renderer: Renderer, docume
             ("Logbook entries", len(project.logbook)), ("Changes", len(project.changes)),
         ],
     }
-    markdown = renderer.render("home/index.md.j2", context)
+    markdown = drop_repeated_headings(renderer.render("home/index.md.j2", context))  # as compose_document does
     return Document("index", KIND, project.settings.title, "Home", markdown, (), in_pdf=False, status="")
