@@ -29,8 +29,7 @@ from techfile.loading import load_project
 from techfile.project import Project
 from techfile.publish.cache import BuildCache, digest_of, from_plain, input_digests, to_plain, tool_facts
 from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
-from techfile.publish.output import (OutputBusy, logo_name, sibling_names, staged_output, write_charts, write_images,
-                                     write_logo)
+from techfile.publish.output import OutputBusy, logo_name, sibling_names, staged_output, write_charts, write_images, write_logo
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
 from techfile.publish.site import DOWNLOADS, SiteError, build_site
 from techfile.resources import user_cache_dir
