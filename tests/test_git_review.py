@@ -140,10 +140,12 @@ def test_release_tags_decide_approval(repo: Path) -> None:
     git(repo, "tag", "v3.1")
     tagged = build(repo, repo / "build", only={"qms-manual"}, site=False, pdf=False)
     assert "| Status | approved |" in tagged.documents[1].markdown
+    assert control_row(tagged.documents[1].markdown, "Approved on") == "2026-03-04"  # the tag's date, not techfile.yaml's
     edit(repo / "qms" / sorted(p.name for p in (repo / "qms").glob("*.yaml"))[0], "title:", "# revised\ntitle:")
     commit_all(repo, "Revise a procedure", "2026-05-01T00:00:00Z")
     untagged = build(repo, repo / "build", only={"qms-manual"}, site=False, pdf=False)
     assert "| Status | draft |" in untagged.documents[1].markdown
+    assert control_row(untagged.documents[1].markdown, "Approved on") == "not approved: the build is not of a release tag (vX.Y.Z)"
 
 
 def test_diff_flags_a_changed_intended_purpose(repo: Path) -> None:

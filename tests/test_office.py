@@ -138,7 +138,10 @@ def test_xlsx_soa_has_a_row_per_annex_a_control_with_the_sources_values(office_b
         assert row[3] == " ".join(decision["justification"].split())
         assert row[4] == decision["status"]
     control = dict(workbook["Document control"].iter_rows(min_row=2, values_only=True))
-    assert control["Document id"] == "thoravis-cxr-statement-of-applicability" and control["Version"] == "3.1"
+    soa = next(d for d in office_build.documents if d.id == "thoravis-cxr-statement-of-applicability")
+    assert soa.control is not None
+    assert control["Document id"] == soa.id and control["Version"] == soa.control.version
+    assert control["Approved on"] == soa.control.approved_on and control["Documentation set version"] == "3.1"
 
 
 def test_xlsx_risk_register_traceability_and_soc2_gap_list(office_build: BuildResult) -> None:
