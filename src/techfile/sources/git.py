@@ -107,13 +107,15 @@ _SEPARATOR = "\x1e"
 
 
 class GitHistory:
-    """Commit history of a project folder, read once per set of paths; file contents at a commit read through one
-    `git cat-file --batch` process."""
+    """Commit history and working-tree state of a project folder, each read once (then filtered per document), and
+    file contents at a commit read through one `git cat-file --batch` process."""
 
     def __init__(self, root: Path, ignored: tuple[str, ...] = ()) -> None:
         self.root = root
         self.ignored = ignored  # project paths (the build output) that are never sources
         self._cache: dict[tuple[str, ...], list[Commit]] = {}
+        self._log: list[Commit] | None = None
+        self._uncommitted: list[str] | None = None
         self._blobs: dict[tuple[str, str], bytes | None] = {}
         self._reader: subprocess.Popen[bytes] | None = None
         prefix = _git(root, "rev-parse", "--show-prefix")
@@ -132,20 +134,34 @@ class GitHistory:
         return _day(epoch) if epoch is not None else None
 
     def commits(self, paths: tuple[str, ...]) -> list[Commit]:
-        """Commits touching any of `paths` (relative to the project), oldest first, each with the files among `paths`
-        it added, modified or deleted (relative to the project; renames as a deletion and an addition)."""
+        """Commits touching any of `paths` (relative to the project; "." is all of it), oldest first, each with the
+        files among `paths` it added, modified or deleted (renames as a deletion and an addition)."""
         if paths not in self._cache:
-            listing = _git(self.root, "-c", "core.quotepath=off", "log", "--reverse", "--no-renames", "--relative", "--name-status",
-                           f"--format={_SEPARATOR}%H%x1f%ct%x1f%an%x1f%s", "--", *paths, strip=False) or ""
+            folders = tuple(p.rstrip("/") + "/" for p in paths if p not in (".", "./"))
+            whole = len(folders) < len(paths)
+            wanted = set(paths)
             commits = []
+            for commit in self._project_log():
+                files = commit.files if whole else tuple(
+                    (status, path) for status, path in commit.files if path in wanted or path.startswith(folders))
+                if files:
+                    commits.append(Commit(commit.hash, commit.epoch, commit.author, commit.subject, files))
+            self._cache[paths] = commits
+        return self._cache[paths]
+
+    def _project_log(self) -> list[Commit]:
+        """Every commit that changed a file of the project folder, oldest first, read with one `git log`."""
+        if self._log is None:
+            listing = _git(self.root, "-c", "core.quotepath=off", "log", "--reverse", "--no-renames", "--relative",
+                           "--name-status", f"--format={_SEPARATOR}%H%x1f%ct%x1f%an%x1f%s", "--", ".", strip=False) or ""
+            self._log = []
             for block in listing.split(_SEPARATOR)[1:]:
                 head, _, names = block.partition("\n")
                 sha, epoch, author, subject = head.split("\x1f", 3)
                 files = tuple((status[:1], path) for status, _, path in
                               (line.partition("\t") for line in names.splitlines() if "\t" in line))
-                commits.append(Commit(sha, int(epoch), author, subject, files))
-            self._cache[paths] = commits
-        return self._cache[paths]
+                self._log.append(Commit(sha, int(epoch), author, subject, files))
+        return self._log
 
     def file_at(self, commit: str, path: str) -> bytes | None:
         """The bytes of project file `path` at `commit`, or None where it did not exist."""
@@ -175,15 +191,20 @@ class GitHistory:
 
     def uncommitted(self, paths: tuple[str, ...]) -> list[str]:
         """The files among `paths` whose working-tree state differs from HEAD (modified, added, deleted, untracked)."""
-        excludes = [f":(exclude){path}" for path in self.ignored]
-        listing = _git(self.root, "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--", *paths,
-                       *excludes, strip=False) or ""
-        found = []
-        for entry in listing.split("\0"):
-            path = entry[3:]
-            if path:
-                found.append(path[len(self._prefix):] if path.startswith(self._prefix) else path)
-        return sorted(found)
+        if self._uncommitted is None:
+            excludes = [f":(exclude){path}" for path in self.ignored]
+            listing = _git(self.root, "status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--", ".",
+                           *excludes, strip=False) or ""
+            found = []
+            for entry in listing.split("\0"):
+                path = entry[3:]
+                if path:
+                    found.append(path[len(self._prefix):] if path.startswith(self._prefix) else path)
+            self._uncommitted = sorted(found)
+        if "." in paths or "./" in paths:
+            return list(self._uncommitted)
+        folders = tuple(p.rstrip("/") + "/" for p in paths)
+        return [path for path in self._uncommitted if path in paths or path.startswith(folders)]
 
     def close(self) -> None:
         if self._reader is not None:
