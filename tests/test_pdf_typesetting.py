@@ -182,3 +182,31 @@ def test_the_declaration_shows_its_document_control_once_on_page_one(sample_pdfs
              "status": rf"Status\s+{status}\b", "date": rf"Date\s+{date}\b"}
     counts = {fact: len(re.findall(pattern, text, re.IGNORECASE)) for fact, pattern in shown.items()}
     assert counts == {"document id": 1, "version": 1, "status": 1, "date": 1}
+
+
+def heading_depths(markdown: str) -> list[tuple[int, str]]:
+    depths, fence = [], False
+    for line in markdown.split("\n"):
+        if re.match(r"^\s{0,3}(`{3,}|~{3,})", line):
+            fence = not fence
+        found = None if fence else re.match(r"^(#{1,6})[ \t]+(.+)", line)
+        if found:
+            depths.append((len(found.group(1)), found.group(2)))
+    return depths
+
+
+def test_headings_beneath_a_dropped_heading_move_up_so_that_no_level_is_skipped() -> None:
+    from techfile.documents.common import drop_repeated_headings
+
+    markdown = ("### Intended purpose\n\n#### Intended purpose\n\ntext\n\n##### Users\n\nx\n\n###### Detail\n\n"
+                "### Next\n\n#### Kept as it is\n")
+    assert heading_depths(drop_repeated_headings(markdown)) == [
+        (3, "Intended purpose"), (4, "Users"), (5, "Detail"), (3, "Next"), (4, "Kept as it is")]
+
+
+def test_no_document_of_the_sample_skips_a_heading_level(tmp_path: Path) -> None:
+    result = build(SAMPLE, tmp_path / "build", site=True, pdf=False, docx=False, xlsx=False)
+    for document in result.documents:
+        depths = heading_depths(document.markdown)
+        for (before, _), (depth, text) in zip(depths, depths[1:]):
+            assert depth <= before + 1, (document.id, text)

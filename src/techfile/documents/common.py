@@ -77,10 +77,12 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 def drop_repeated_headings(markdown: str) -> str:
     """Drop a heading that only repeats the heading just above it at a deeper level, as when prose placed under
-    "Intended purpose" starts with its own "# Intended purpose"."""
+    "Intended purpose" starts with its own "# Intended purpose"; the headings beneath the dropped one move up a level
+    (until the section ends), so that no level is skipped."""
     lines = markdown.split("\n")
     kept: list[str] = []
     previous: tuple[int, str] | None = None  # the last heading, while nothing but blank lines followed it
+    promoted_below: int | None = None  # the depth of the section whose deeper headings move up one level
     fence = False
     for line in lines:
         if _FENCE.match(line):
@@ -89,7 +91,13 @@ def drop_repeated_headings(markdown: str) -> str:
         if heading:
             depth, text = len(heading.group(1)), " ".join(heading.group(2).split()).casefold()
             if previous is not None and depth > previous[0] and text == previous[1]:
+                promoted_below = previous[0]
                 continue
+            if promoted_below is not None and depth <= promoted_below:
+                promoted_below = None
+            if promoted_below is not None and depth > promoted_below + 1:
+                depth -= 1
+                line = "#" * depth + line[len(heading.group(1)):]
             previous = (depth, text)
         elif line.strip():
             previous = None
