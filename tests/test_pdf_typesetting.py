@@ -208,5 +208,5 @@ def test_no_document_of_the_sample_skips_a_heading_level(tmp_path: Path) -> None
     result = build(SAMPLE, tmp_path / "build", site=True, pdf=False, docx=False, xlsx=False)
     for document in result.documents:
         depths = heading_depths(document.markdown)
-        for (before, _), (depth, text) in zip(depths, depths[1:]):
+        for (before, _), (depth, text) in zip(depths, depths[1:], strict=False):
             assert depth <= before + 1, (document.id, text)
