@@ -248,28 +248,35 @@ class _Converter:
         self.expansions = 0
         self.alias_site: JsonPath = ()
         self.constructor = yaml.constructor.SafeConstructor()
+        self.marks = document.value_marks
+
+    def _expand(self, node: yaml.Node) -> None:
+        """Count one value written by an alias, refusing an alias bomb."""
+        self.expansions += 1
+        if self.expansions > MAX_ALIAS_EXPANSIONS:
+            site = self.document.mark(self.alias_site[:-1]) if self.alias_site else _mark(node)
+            raise SourceError("TF108", site, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
+                              "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
 
     def convert(self, node: yaml.Node, path: JsonPath, aliased: bool = False) -> Any:
         if len(path) > MAX_DEPTH:
             raise SourceError("TF109", _mark(node), f"values nested deeper than {MAX_DEPTH} levels", "Flatten the structure.")
+        if isinstance(node, yaml.ScalarNode):  # most nodes: a scalar is never an alias site nor contains one
+            if aliased:
+                self._expand(node)
+            start = node.start_mark
+            self.marks.setdefault(path, Mark(start.line + 1, start.column + 1))
+            return node.value if node.tag in _PLAIN_TAGS else self._scalar(node)
         if id(node) in self.active:
             raise SourceError("TF108", _mark(node), "a YAML alias refers to the value that contains it",
                               "Write the values out instead of a self-referring alias.")
-        if not aliased and id(node) in self.seen and not isinstance(node, yaml.ScalarNode):
+        if not aliased and id(node) in self.seen:
             aliased, self.alias_site = True, path
         if aliased:
-            self.expansions += 1
-            if self.expansions > MAX_ALIAS_EXPANSIONS:
-                site = self.document.mark(self.alias_site[:-1]) if self.alias_site else _mark(node)
-                raise SourceError("TF108", site, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
-                                  "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
+            self._expand(node)
         self.seen.add(id(node))
-        marks = self.document.value_marks
-        if path not in marks:
-            start = node.start_mark
-            marks[path] = Mark(start.line + 1, start.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            return node.value if node.tag in _PLAIN_TAGS else self._scalar(node)
+        start = node.start_mark
+        self.marks.setdefault(path, Mark(start.line + 1, start.column + 1))
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
