@@ -95,7 +95,7 @@ class Marks(Mapping[JsonPath, Mark]):
 
 def _unpickle_marks(paths: tuple[JsonPath, ...], numbers: array) -> Marks:
     marks = Marks()
-    marks._at = dict(zip(paths, range(0, len(numbers), 2)))  # each path came with its two numbers, in order
+    marks._at = dict(zip(paths, range(0, len(numbers), 2), strict=True))  # each path came with its two numbers, in order
     marks._numbers = numbers
     return marks
 
