@@ -106,13 +106,14 @@ def _shape(hint: Any) -> tuple[str, Any]:
 
 
 @cache
-def _fields(cls: type) -> tuple[tuple[str, str, Any], ...]:
-    """(attribute name, source key, type) for each field of a dataclass."""
+def _fields(cls: type) -> tuple[tuple[str, str, Any, bool], ...]:
+    """(attribute name, source key, type, whether the value is taken as it is) for each field of a dataclass."""
     hints = typing.get_type_hints(cls)
     result = []
     for item in dataclasses.fields(cls):
         key = item.name[:-1] if item.name.endswith("_") and keyword.iskeyword(item.name[:-1]) else item.name
-        result.append((item.name, key, hints[item.name]))
+        hint = hints[item.name]
+        result.append((item.name, key, hint, _shape(hint)[0] == "plain"))
     return tuple(result)
 
 
@@ -131,6 +132,8 @@ class _Builder:
                 return None
             return self.build(argument, value, path) if argument is not None else value
         if shape == "list":
+            if _shape(argument)[0] == "plain":
+                return list(value)
             return [self.build(argument, v, (*path, i)) for i, v in enumerate(value)]
         if shape == "dict":
             return {k: self.build(argument, v, (*path, k)) for k, v in value.items()}
@@ -147,8 +150,11 @@ class _Builder:
 
     def record(self, cls: type, value: dict[str, Any], path: JsonPath) -> Any:
         arguments = {}
-        for name, key, hint in _fields(cls):
-            if name == "location":
+        for name, key, hint, plain in _fields(cls):
+            if plain:
+                if key in value:
+                    arguments[name] = value[key]
+            elif name == "location":
                 arguments[name] = self.build(model.Location, None, path)
             elif name == "field_locations":
                 arguments[name] = {k: self._key_location((*path, k)) for k in value}

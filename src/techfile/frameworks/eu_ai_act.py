@@ -222,11 +222,21 @@ class ObligationRules:
     calendars: dict[str, dict[str, str]]
     route_limits: dict[str, tuple[str, ...]]
     conditions: dict[str, str]
+    naming: dict[str, ObligationRule] = field(default_factory=dict, compare=False, repr=False)  # id → first rule naming it
 
     def rule_for(self, item_id: str) -> ObligationRule | None:
-        """The most specific rule covering a catalogue item, if any."""
-        best = max(self.rules, key=lambda r: r.covers(item_id))
-        return best if best.covers(item_id) else None
+        """The most specific rule covering a catalogue item, if any: the first rule that names the longest of the ids
+        the item is part of (itself, then each id before one of its dots), as `covers` ranks them."""
+        if not self.naming:
+            for rule in self.rules:
+                for named in rule.items:
+                    self.naming.setdefault(named, rule)
+        candidate = item_id
+        while candidate not in self.naming:
+            if "." not in candidate:
+                return None
+            candidate = candidate.rsplit(".", 1)[0]
+        return self.naming[candidate]
 
 
 @cache

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -47,6 +49,57 @@ class Mark(NamedTuple):
     col: int
 
 
+class Marks(Mapping[JsonPath, Mark]):
+    """Where each value (or each key) of a document sits, kept as numbers and made a Mark only when one is asked for:
+    a source has a mark per value and most are never read, and a process that loads sources in parallel sends
+    them back as two flat sequences."""
+
+    __slots__ = ("_at", "_numbers")
+
+    def __init__(self) -> None:
+        self._at: dict[JsonPath, int] = {}  # path → where its line is in _numbers (its column follows)
+        self._numbers = array("q")
+
+    def add(self, path: JsonPath, line: int, col: int) -> None:
+        """Record where `path` sits, unless it already has a place."""
+        if path not in self._at:
+            self._at[path] = len(self._numbers)
+            self._numbers.extend((line, col))
+
+    def put(self, path: JsonPath, line: int, col: int) -> None:
+        """Record where `path` sits, replacing any place it had."""
+        if path in self._at:
+            self._numbers[self._at[path]:self._at[path] + 2] = array("q", (line, col))
+        else:
+            self.add(path, line, col)
+
+    def __getitem__(self, path: JsonPath) -> Mark:
+        at = self._at[path]
+        return Mark(self._numbers[at], self._numbers[at + 1])
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._at
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    def __repr__(self) -> str:
+        return f"Marks({dict(self)!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _unpickle_marks, (tuple(self._at), self._numbers)
+
+
+def _unpickle_marks(paths: tuple[JsonPath, ...], numbers: array) -> Marks:
+    marks = Marks()
+    marks._at = dict(zip(paths, range(0, len(numbers), 2), strict=True))  # each path came with its two numbers, in order
+    marks._numbers = numbers
+    return marks
+
+
 @dataclass
 class SourceDocument:
     """One loaded source file: its plain data and where each value and key sits."""
@@ -54,8 +107,8 @@ class SourceDocument:
     path: Path
     relpath: str
     data: Any
-    value_marks: dict[JsonPath, Mark] = field(default_factory=dict)
-    key_marks: dict[JsonPath, Mark] = field(default_factory=dict)
+    value_marks: Marks = field(default_factory=Marks)
+    key_marks: Marks = field(default_factory=Marks)
     text: str = field(default="", repr=False)  # the file's text as loaded (checks that quote lines read it here)
 
     def mark(self, path: JsonPath) -> Mark:
@@ -248,28 +301,35 @@ class _Converter:
         self.expansions = 0
         self.alias_site: JsonPath = ()
         self.constructor = yaml.constructor.SafeConstructor()
+        self.marks = document.value_marks
+
+    def _expand(self, node: yaml.Node) -> None:
+        """Count one value written by an alias, refusing an alias bomb."""
+        self.expansions += 1
+        if self.expansions > MAX_ALIAS_EXPANSIONS:
+            site = self.document.mark(self.alias_site[:-1]) if self.alias_site else _mark(node)
+            raise SourceError("TF108", site, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
+                              "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
 
     def convert(self, node: yaml.Node, path: JsonPath, aliased: bool = False) -> Any:
         if len(path) > MAX_DEPTH:
             raise SourceError("TF109", _mark(node), f"values nested deeper than {MAX_DEPTH} levels", "Flatten the structure.")
+        if isinstance(node, yaml.ScalarNode):  # most nodes: a scalar is never an alias site nor contains one
+            if aliased:
+                self._expand(node)
+            start = node.start_mark
+            self.marks.add(path, start.line + 1, start.column + 1)
+            return node.value if node.tag in _PLAIN_TAGS else self._scalar(node)
         if id(node) in self.active:
             raise SourceError("TF108", _mark(node), "a YAML alias refers to the value that contains it",
                               "Write the values out instead of a self-referring alias.")
-        if not aliased and id(node) in self.seen and not isinstance(node, yaml.ScalarNode):
+        if not aliased and id(node) in self.seen:
             aliased, self.alias_site = True, path
         if aliased:
-            self.expansions += 1
-            if self.expansions > MAX_ALIAS_EXPANSIONS:
-                site = self.document.mark(self.alias_site[:-1]) if self.alias_site else _mark(node)
-                raise SourceError("TF108", site, f"YAML aliases expand to more than {MAX_ALIAS_EXPANSIONS} values",
-                                  "Write the values out instead of nesting aliases (an 'alias bomb' is refused).")
+            self._expand(node)
         self.seen.add(id(node))
-        marks = self.document.value_marks
-        if path not in marks:
-            start = node.start_mark
-            marks[path] = Mark(start.line + 1, start.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            return node.value if node.tag in _PLAIN_TAGS else self._scalar(node)
+        start = node.start_mark
+        self.marks.add(path, start.line + 1, start.column + 1)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -327,7 +387,8 @@ class _Converter:
                 raise SourceError("TF103", _mark(key_node), f"duplicate key {key!r} (first at line {first.line})",
                                   "Remove one of the two keys; YAML would silently keep only one of them.")
             key_path = (*path, key)
-            first_seen[key] = self.document.key_marks[key_path] = _mark(key_node)
+            first_seen[key] = mark = _mark(key_node)
+            self.document.key_marks.put(key_path, mark.line, mark.col)
             result[key] = self.convert(value_node, key_path, aliased)
         for key, value in merged.items():
             result.setdefault(key, value)

@@ -79,7 +79,13 @@ def _all_of(tests: list[Predicate]) -> Predicate:
     if len(tests) == 1:
         return tests[0]
     frozen = tuple(tests)
-    return lambda value: all(test(value) for test in frozen)
+
+    def test(value: Any) -> bool:  # a loop, not all() over a generator: this runs for every value of every source
+        for check in frozen:
+            if not check(value):
+                return False
+        return True
+    return test
 
 
 class _Compiler:
@@ -121,6 +127,7 @@ class _Compiler:
             slot: list[Predicate] = []
             self.refs[ref] = lambda value: slot[0](value)  # a recursive schema reaches itself through the slot
             slot.append(self.compile(target))
+            self.refs[ref] = slot[0]  # later references call the compiled target directly
         return self.refs[ref]
 
     def _properties(self, properties: dict[str, Any], schema: dict[str, Any]) -> Predicate:
@@ -136,7 +143,9 @@ class _Compiler:
                 if name in value and not check(value[name]):
                     return False
             if extra is not None:
-                return all(extra(value[key]) for key in value if key not in known)
+                for key in value:
+                    if key not in known and not extra(value[key]):
+                        return False
             return True
         return test
 
@@ -146,7 +155,14 @@ class _Compiler:
 
     def _items(self, items: Any, _: dict[str, Any]) -> Predicate:
         check = self.compile(items)
-        return lambda value: not isinstance(value, list) or all(check(item) for item in value)
+
+        def test(value: Any) -> bool:
+            if isinstance(value, list):
+                for item in value:
+                    if not check(item):
+                        return False
+            return True
+        return test
 
     def _propertyNames(self, names: Any, _: dict[str, Any]) -> Predicate:
         check = self.compile(names)
@@ -197,8 +213,8 @@ class _Compiler:
         return lambda value: _equal(value, constant)
 
     def _required(self, names: list[str], _: dict[str, Any]) -> Predicate:
-        needed = tuple(names)
-        return lambda value: not isinstance(value, dict) or all(name in value for name in needed)
+        needed = frozenset(names)
+        return lambda value: not isinstance(value, dict) or needed <= value.keys()
 
     def _dependentRequired(self, dependencies: dict[str, list[str]], _: dict[str, Any]) -> Predicate:
         pairs = tuple((key, tuple(needed)) for key, needed in dependencies.items())

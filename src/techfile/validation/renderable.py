@@ -31,7 +31,7 @@ MAX_PROSE = 100_000  # characters in one Markdown prose text, inline or in a .md
 MAX_WORD = 1_000  # characters in a row without a space (a PDF text string holds at most 32,767)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]|\r(?!\n)")
-_WORD = re.compile(r"\S{" + str(MAX_WORD + 1) + ",}")
+_WORD = re.compile(r"(?<!\S)\S{" + str(MAX_WORD + 1) + ",}")  # tried only where a run starts: linear time
 
 
 def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], project: Project) -> list[Diagnostic]:
@@ -47,7 +47,7 @@ def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], pr
     for kind, document in documents:
         places = prose_places(kind)
         prose_paths = {path for pattern in places for path, _ in find_values(document.data, pattern)}
-        for path, value, is_key in _walk(document.data, ()):
+        for path, value, is_key in () if _sound_as_written(document, pdf) else _walk(document.data, ()):
             if isinstance(value, str):  # numbers that are not finite never get here: the loader refuses them (TF112)
                 bound = MAX_PROSE if path in prose_paths and not is_key else MAX_TEXT
                 problem = text_problem(value, bound, pdf)
@@ -59,6 +59,32 @@ def check_renderable(root: Path, documents: list[tuple[str, SourceDocument]], pr
             for path in sorted(prose_paths, key=str):
                 diagnostics.extend(_check_prose(root, document, source_lines, path, policy, pdf))
     return diagnostics
+
+
+def _sound_as_written(document: SourceDocument, pdf: bool) -> bool:
+    """True when no value or key of `document` can have a text problem, so that they need not be looked at one by
+    one: without a backslash in the text (an escape could make a character the text lacks), every value and key is
+    made of the text's own characters, line breaks folded to spaces or kept, so none holds a character or a run
+    without a space that the text lacks; the text has no such problem, and no value or key is over MAX_TEXT."""
+    text = document.text
+    return (bool(text) and "\\" not in text and text_problem(text, len(text), pdf) is None
+            and (len(text) <= MAX_TEXT or _longest_text(document.data) <= MAX_TEXT))
+
+
+def _longest_text(data: Any) -> int:
+    """The length of the longest string, value or key, in a source's data."""
+    longest = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            longest = max(longest, len(item))
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return longest
 
 
 def text_problem(text: str, bound: int, pdf: bool) -> tuple[str, str, str] | None:
