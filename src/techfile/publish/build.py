@@ -307,8 +307,15 @@ def _publish_docx(project: Project, documents: list[Document], staging: Path, ou
     else made by pandoc (with PNG renders of the charts it embeds). Returns each DOCX's input digest."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from techfile.publish.docx import (DocxError, DocxJob, docx_key, docx_toolchain, make_docx, reference_document,
-                                       render_chart_pngs)
+    from techfile.publish.docx import (
+        DocxError,
+        DocxJob,
+        docx_key,
+        docx_toolchain,
+        make_docx,
+        reference_document,
+        render_chart_pngs,
+    )
 
     work = staging / ".docx-work"
     (staging / "docx").mkdir()
