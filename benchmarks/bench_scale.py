@@ -12,7 +12,7 @@ paired with its baseline in the same run.
   Markdown extensions. Each row also gives its share of the full build.
 
 check pairs A and B alternately (the order flips every round); the builds and floors run once per round, in an order
-rotated every round. Both after one warm-up round; figures are medians of --runs (builds: --build-runs) rounds.
+rotated every round. Both after one warm-up round (none when there is one round only); figures are medians of --runs (builds: --build-runs) rounds.
 Peak RSS is that of the largest single process of the command (the command or any child it waited for), and the
 CPU time is the command's and its children's (user + system). Prints a table and writes JSON (--json).
 
@@ -232,7 +232,8 @@ def bench_build(project: Path, runs: int, warm_up: bool = True) -> dict[str, dic
     markdown = work / "markdown"
     shutil.copytree(out / "markdown", markdown)  # the floors' input: the Markdown, charts and images techfile wrote
     config = site_sources(markdown, work / "site-floor")
-    dataset = sorted((project / "datasets").glob("*.yaml"))[0]
+    dataset = next(p for p in sorted((project / "datasets").glob("*.yaml"))
+                   if "description: >-\n" in p.read_text(encoding="utf-8"))  # a description to edit
     original = dataset.read_text(encoding="utf-8")
     counter = iter(range(1_000_000))
 
