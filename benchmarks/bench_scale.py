@@ -53,12 +53,15 @@ def timed(command: list[str], cache: Path | None = None) -> tuple[float, int, fl
     (TECHFILE_CACHE_DIR) for the run."""
     environment = {**ENVIRONMENT, **({"TECHFILE_CACHE_DIR": str(cache)} if cache is not None else {})}
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=environment)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        if process.returncode != 0:
+            errors.seek(0)
+            said = errors.read().decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: {said}")
     return seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
@@ -227,8 +230,13 @@ def bench_build(project: Path, runs: int, warm_up: bool = True) -> dict[str, dic
         for folder in (fresh, fresh.parent / f".{fresh.name}.cache", cold):
             shutil.rmtree(folder, ignore_errors=True)
 
-    subprocess.run([techfile, "build", str(project), "--out", str(out)], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env={**ENVIRONMENT, "TECHFILE_CACHE_DIR": str(kept)})
+    def build_kept() -> None:  # untimed: the build the rebuilds start from
+        done = subprocess.run([techfile, "build", str(project), "--out", str(out)], capture_output=True, text=True,
+                              env={**ENVIRONMENT, "TECHFILE_CACHE_DIR": str(kept)}, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"techfile build exited {done.returncode}: {done.stderr[-2000:]}")
+
+    build_kept()
     markdown = work / "markdown"
     shutil.copytree(out / "markdown", markdown)  # the floors' input: the Markdown, charts and images techfile wrote
     config = site_sources(markdown, work / "site-floor")
@@ -245,8 +253,7 @@ def bench_build(project: Path, runs: int, warm_up: bool = True) -> dict[str, dic
     def restore_dataset() -> None:  # so that the next unchanged rebuild follows a build of the same sources
         if dataset.read_text(encoding="utf-8") != original:
             dataset.write_text(original, encoding="utf-8")
-            subprocess.run([techfile, "build", str(project), "--out", str(out)], check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, env={**ENVIRONMENT, "TECHFILE_CACHE_DIR": str(kept)})
+            build_kept()
 
     def clear(folder: Path) -> Callable[[], None]:
         return lambda: shutil.rmtree(folder, ignore_errors=True)
