@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,14 +90,70 @@ def test_incremental_equals_clean(tmp_path: Path, change: str) -> None:
 
 
 def test_incremental_pdfs_and_docx_equal_clean(tmp_path: Path) -> None:
+    """After one dataset is edited, only the PDFs and DOCX of the documents whose Markdown changed are made again;
+    the others are the previous build's, and the whole output is that of a clean build."""
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    out = tmp_path / "out"
+    first = build(project, out)
+    assert first.reused_pdfs == [] and first.reused_docx == []
+    before = _tree(out / "markdown")
+    _dataset(project)
+    again = build(project, out)
+    after = _tree(out / "markdown")
+    editions = {d.id for d in again.documents if d.in_pdf}
+    changed = {i for i in editions if before.get(f"{i}.md") != after[f"{i}.md"]}
+    assert changed and changed != editions
+    assert set(again.reused_pdfs) == editions - changed
+    assert set(again.reused_docx) == editions - changed
+    build(project, tmp_path / "clean")
+    _assert_same(out, tmp_path / "clean")
+
+
+def test_a_tool_change_gives_the_clean_output_of_the_new_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An environment variable the tools read (TZ, listed among the tool facts) changes between two builds: the
+    rebuild remakes every DOCX (their inputs include the tool facts) and equals a clean build under the same tools."""
     project = tmp_path / "project"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
     out = tmp_path / "out"
     build(project, out)
-    _dataset(project)
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
     again = build(project, out)
-    assert again.reused_pdfs  # the PDFs that do not show the dataset are reused
+    assert not again.unchanged and again.reused_docx == []
     build(project, tmp_path / "clean")
+    _assert_same(out, tmp_path / "clean")
+
+
+def _installed_copy(target: Path) -> Path:
+    """A copy of this techfile (package, templates, schemas, laid out as a source checkout); returns its src/."""
+    shutil.copytree(REPO / "src" / "techfile", target / "src" / "techfile", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("doc_templates", "schemas"):
+        shutil.copytree(REPO / folder, target / folder)
+    return target / "src"
+
+
+def _build_with(source: Path, project: Path, out: Path) -> None:
+    """`techfile build --no-pdf` of `project` into `out` by the techfile at `source` (in a process of its own)."""
+    script = f"from techfile.publish.build import build; build({str(project)!r}, {str(out)!r}, pdf=False)"
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONPATH": str(source)})
+
+
+def test_a_techfile_upgrade_remakes_what_its_code_shapes(tmp_path: Path) -> None:
+    """techfile's own code and templates change (here the DOCX filter draws charts narrower, which no Markdown
+    shows): the rebuild by the new techfile remakes the DOCX and equals its clean build."""
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
+    out = tmp_path / "out"
+    build(project, out, pdf=False)
+    upgraded = _installed_copy(tmp_path / "upgraded")
+    _edit(upgraded.parent / "doc_templates" / "docx" / "docx.lua", "image.attributes.width = '100%'",
+          "image.attributes.width = '90%'")
+    before, markdown = _tree(out / "docx"), _tree(out / "markdown")
+    _build_with(upgraded, project, out)
+    after = _tree(out / "docx")
+    assert _tree(out / "markdown") == markdown
+    assert [name for name in after if after[name] != before[name]]  # the DOCX with charts differ
+    _build_with(upgraded, project, tmp_path / "clean")
     _assert_same(out, tmp_path / "clean")
 
 

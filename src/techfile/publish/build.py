@@ -9,7 +9,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -30,7 +30,7 @@ from techfile.project import Project
 from techfile.publish.cache import BuildCache, digest_of, from_plain, input_digests, to_plain, tool_facts
 from techfile.publish.manifest import assessment_record, evidence_files, source_and_evidence_paths, write_manifest
 from techfile.publish.output import OutputBusy, logo_name, sibling_names, staged_output, write_charts, write_images, write_logo
-from techfile.publish.pdf import PdfError, PdfJob, count_pages, job_key, make_pdf, worker_init
+from techfile.publish.pdf import PdfError, PdfJob, count_pages, embedded_charts, job_key, make_pdf, worker_init
 from techfile.publish.site import DOWNLOADS, SiteError, build_site
 from techfile.resources import user_cache_dir
 from techfile.source_date import SourceDateError, source_date_epoch
@@ -68,6 +68,7 @@ class BuildResult:
     unavailable: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     reused_pdfs: list[str] = field(default_factory=list)
+    reused_docx: list[str] = field(default_factory=list)  # documents whose DOCX was the previous build's
     signed: list[str] = field(default_factory=list)
     seconds: float = 0.0
     unchanged: bool = False  # the inputs and the output were those of the last build: nothing was rebuilt
@@ -169,8 +170,11 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         try:
             if docx:
                 say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
-                _publish_docx(project, documents, staging, info, draft, jobs)
                 pandoc_version = _pandoc_version()
+                docx_inputs = _publish_docx(project, documents, staging, out_dir, info, draft, jobs,
+                                            digest_of(tools), pandoc_version, result.reused_docx)
+            else:
+                docx_inputs = {}
             if xlsx:
                 _publish_xlsx(project, documents, staging, info, draft)
             planned = _planned_editions(documents, staging, pdf, docx, xlsx)
@@ -189,8 +193,8 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         if site:
             _copy_downloads(project, documents, staging, info, images, planned)
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
-                       pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed)
-    cache.record(out_dir, key, _summary(result))
+                       pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed, docx_inputs)
+    cache.record(out_dir, key, _summary(result, docx_inputs))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -202,10 +206,10 @@ def _charts_kept(tools: dict[str, Any]) -> AbstractContextManager[None]:
     return chart_store(folder, digest_of(tools)) if folder is not None else nullcontext()
 
 
-def _summary(result: BuildResult) -> dict[str, object]:
+def _summary(result: BuildResult, docx: Iterable[str]) -> dict[str, object]:
     """What a later build that finds nothing changed reports (as plain data)."""
     return {"documents": to_plain(result.documents), "pages": result.pages, "unavailable": result.unavailable,
-            "signed": result.signed}
+            "signed": result.signed, "docx": sorted(docx)}
 
 
 def _unchanged(cache: BuildCache, out_dir: Path, warnings: list[Diagnostic], started: float) -> BuildResult:
@@ -214,7 +218,8 @@ def _unchanged(cache: BuildCache, out_dir: Path, warnings: list[Diagnostic], sta
     documents = [from_plain(Document, item) for item in summary.get("documents", [])]  # as `_summary` wrote them
     result = BuildResult(out_dir, documents, pages=dict(summary.get("pages", {})),
                          unavailable=list(summary.get("unavailable", [])), warnings=warnings,
-                         reused_pdfs=sorted(summary.get("pages", {})), signed=list(summary.get("signed", [])),
+                         reused_pdfs=sorted(summary.get("pages", {})), reused_docx=list(summary.get("docx", [])),
+                         signed=list(summary.get("signed", [])),
                          unchanged=True)
     result.seconds = time.perf_counter() - started
     return result
@@ -296,28 +301,50 @@ def _publish_site(project: Project, documents: list[Document], staging: Path, in
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _publish_docx(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool,
-                  jobs: int | None) -> None:
-    """A DOCX of every document that has a PDF edition, into docx/ (charts as PNG renders, made once)."""
+def _publish_docx(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
+                  draft: bool, jobs: int | None, tools: str, pandoc_version: str, reused: list[str]) -> dict[str, str]:
+    """A DOCX of every document that has a PDF edition, into docx/: the previous build's when its inputs are unchanged,
+    else made by pandoc (with PNG renders of the charts it embeds). Returns each DOCX's input digest."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from techfile.publish.docx import DocxError, DocxJob, make_docx, reference_document, render_chart_pngs
+    from techfile.publish.docx import (
+        DocxError,
+        DocxJob,
+        docx_key,
+        docx_toolchain,
+        make_docx,
+        reference_document,
+        render_chart_pngs,
+    )
 
     work = staging / ".docx-work"
+    (staging / "docx").mkdir()
+    reference = str(reference_document(project.root))
+    previous = _reusable(out_dir, "docx")
+    toolchain = docx_toolchain(Path(reference), tools, pandoc_version)
+    keys: dict[str, str] = {}
+    remade: list[DocxJob] = []
+    for document in (d for d in documents if d.in_pdf):
+        job = DocxJob(document.id, str(staging / "markdown" / f"{document.id}.md"),
+                      str(staging / "docx" / f"{document.id}.docx"), str(work / "charts"), reference, info.epoch,
+                      cover_facts(project, document, info, draft))
+        keys[document.id] = docx_key(job, toolchain)
+        if previous.get(document.id) == keys[document.id]:
+            shutil.copyfile(out_dir / "docx" / f"{document.id}.docx", job.docx_path)
+            reused.append(document.id)
+        else:
+            remade.append(job)
     try:
-        render_chart_pngs(staging / "markdown" / "charts", work / "charts")
-        (staging / "docx").mkdir()
-        reference = str(reference_document(project.root))
-        docx_jobs = [DocxJob(d.id, str(staging / "markdown" / f"{d.id}.md"), str(staging / "docx" / f"{d.id}.docx"),
-                             str(work / "charts"), reference, info.epoch, cover_facts(project, d, info, draft))
-                     for d in documents if d.in_pdf]
-        workers = max(1, min(jobs or os.cpu_count() or 1, len(docx_jobs) or 1))
+        charts = {Path(c).stem for job in remade for c in embedded_charts(Path(job.markdown_path))}
+        render_chart_pngs(staging / "markdown" / "charts", work / "charts", charts)
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(remade) or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:  # each job is a pandoc process
-            list(pool.map(make_docx, docx_jobs))
+            list(pool.map(make_docx, remade))
     except DocxError as err:
         raise BuildFailure(str(err)) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return keys
 
 
 def _publish_xlsx(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool) -> None:
@@ -386,17 +413,21 @@ def typst_language(tag: str) -> str:
     return primary if primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3 else "en"
 
 
-def _reusable_pdfs(out_dir: Path) -> dict[str, str]:
-    """Document id → input digest of the previous build's PDFs that are still exactly as that build wrote them."""
+def _reusable(out_dir: Path, edition: str) -> dict[str, str]:
+    """Document id → input digest of the previous build's `edition` files (pdf, docx) that are still exactly as that
+    build wrote them (their sha256 is the one its manifest lists)."""
     try:
         manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-        inputs, outputs = manifest.get("pdf_inputs", {}), {e["path"]: e["sha256"] for e in manifest.get("outputs", [])}
+        inputs = manifest.get(f"{edition}_inputs", {})
+        outputs = {e["path"]: e["sha256"] for e in manifest.get("outputs", [])}
     except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    if not isinstance(inputs, dict):
         return {}
     reusable = {}
     for document_id, key in inputs.items():
-        pdf = out_dir / "pdf" / f"{document_id}.pdf"
-        if pdf.is_file() and outputs.get(f"pdf/{document_id}.pdf") == sha256_of(pdf):
+        path = out_dir / edition / f"{document_id}.{edition}"
+        if path.is_file() and outputs.get(f"{edition}/{document_id}.{edition}") == sha256_of(path):
             reusable[document_id] = key
     return reusable
 
@@ -408,7 +439,7 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
     each approved one. Returns the page counts, the input digests and the signed PDFs (path → signer)."""
     pdf_dir = staging / "pdf"
     pdf_dir.mkdir()
-    previous = _reusable_pdfs(out_dir)
+    previous = _reusable(out_dir, "pdf")
     keys: dict[str, str] = {}
     pages: dict[str, int] = {}
     work: list[PdfJob] = []
@@ -428,6 +459,7 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
         else:
             work.append(job)
     if work:
+        work.sort(key=lambda job: (-Path(job.markdown_path).stat().st_size, job.document_id))  # the longest first
         pages.update(_run_pdf_jobs(work, jobs))
     if sign is not None:
         from techfile.publish.signing import SigningFailed, sign_pdf

@@ -4,16 +4,20 @@ shipped reference document (styles, A4, header and footer), sandboxed, then made
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from techfile.publish.pdf import PANDOC_FORMAT, pandoc_path
+from techfile.publish.pdf import PANDOC_FORMAT, embedded_charts, pandoc_path
 from techfile.resources import doc_templates_dir
+from techfile.validation.files import sha256_of
 
 PANDOC_TIMEOUT_SECONDS = 60
 CHART_PPI = 200
@@ -46,12 +50,32 @@ def reference_document(project_root: Path) -> Path:
     return own if own.is_file() else doc_templates_dir() / "docx" / "reference.docx"
 
 
-def render_chart_pngs(svg_dir: Path, png_dir: Path) -> None:
-    """A PNG of every chart SVG in `svg_dir`, made with Typst and the shipped fonts (so Word versions without SVG
-    support show the charts too, and the bytes do not depend on the machine)."""
+def docx_toolchain(reference: Path, tools: str, pandoc_version: str) -> str:
+    """A digest of what shapes every DOCX alike: the reference document's bytes, the pandoc version, the chart
+    resolution and `tools` (techfile's code and templates, the tool versions, as the build key has them)."""
+    facts = {"reference": sha256_of(reference), "tools": tools, "pandoc": pandoc_version, "chart_ppi": CHART_PPI}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def docx_key(job: DocxJob, toolchain: str) -> str:
+    """A digest of everything that shapes one DOCX: its Markdown, the charts it embeds, its cover facts and date, and
+    the `toolchain` (see docx_toolchain)."""
+    digest = hashlib.sha256()
+    markdown = Path(job.markdown_path)
+    digest.update(markdown.read_bytes())
+    for chart in embedded_charts(markdown):
+        digest.update(chart.encode() + (markdown.parent / chart).read_bytes())
+    digest.update(json.dumps({"cover": job.cover, "epoch": job.epoch, "toolchain": toolchain}, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def render_chart_pngs(svg_dir: Path, png_dir: Path, names: Iterable[str]) -> None:
+    """A PNG of each named chart SVG in `svg_dir` (`<name>.svg`), made with Typst and the shipped fonts (so Word
+    versions without SVG support show the charts too, and the bytes do not depend on the machine)."""
     import typst
 
-    if not svg_dir.is_dir():
+    svgs = sorted({svg_dir / f"{name}.svg" for name in names})
+    if not svgs:
         return
     png_dir.mkdir(parents=True, exist_ok=True)
     fonts = doc_templates_dir() / "pdf" / "fonts"
@@ -59,7 +83,7 @@ def render_chart_pngs(svg_dir: Path, png_dir: Path) -> None:
     page.write_text('#set page(width: auto, height: auto, margin: 0pt, fill: white)\n#image(sys.inputs.chart)\n', encoding="utf-8")
     copies = []
     try:
-        for svg in sorted(svg_dir.glob("*.svg")):
+        for svg in svgs:
             local = png_dir / svg.name  # Typst reads files under its root only
             local.write_bytes(svg.read_bytes())
             copies.append(local)

@@ -109,10 +109,11 @@ def assessment_record(assessment: Assessment, documents: list[Document]) -> dict
 
 def write_manifest(path: Path, project_root: Path, out_tree: Path, build: BuildInfo, pandoc_version: str | None,
                    project_id: str, pdf_inputs: dict[str, str], sources: list[str], evidence: list[str],
-                   assessment: dict[str, Any] | None = None, signed_pdfs: dict[str, dict[str, str]] | None = None) -> None:
+                   assessment: dict[str, Any] | None = None, signed_pdfs: dict[str, dict[str, str]] | None = None,
+                   docx_inputs: dict[str, str] | None = None) -> None:
     """Write manifest.json: the sources and evidence files (project-relative paths), everything in `out_tree` (but
-    the manifest), each PDF's input digest, which lets the next build reuse a PDF whose inputs did not change, the
-    assessment, and the signed PDFs."""
+    the manifest), each PDF's and DOCX's input digest, which lets the next build reuse an edition whose inputs did not
+    change, the assessment, and the signed PDFs."""
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "project": project_id,
@@ -124,6 +125,7 @@ def write_manifest(path: Path, project_root: Path, out_tree: Path, build: BuildI
         "evidence": hashed(project_root, evidence),
         "outputs": [e for e in file_entries(out_tree) if e["path"] != path.name],
         "pdf_inputs": dict(sorted(pdf_inputs.items())),
+        "docx_inputs": dict(sorted((docx_inputs or {}).items())),
         "assessment": assessment or {},
     }
     if signed_pdfs:

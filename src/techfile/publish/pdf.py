@@ -49,11 +49,16 @@ def job_key(job: PdfJob) -> str:
     digest = hashlib.sha256()
     markdown = Path(job.markdown_path)
     digest.update(markdown.read_bytes())
-    for chart in sorted(re.findall(rb"\]\((charts/[\w.-]+\.svg)\)", markdown.read_bytes())):
-        digest.update(chart + (markdown.parent / chart.decode()).read_bytes())
+    for chart in embedded_charts(markdown):
+        digest.update(chart.encode() + (markdown.parent / chart).read_bytes())
     facts = {"cover": job.cover, "epoch": job.epoch, "tools": _tool_fingerprint(), "signed_by": job.signed_by}
     digest.update(json.dumps(facts, sort_keys=True).encode())
     return digest.hexdigest()
+
+
+def embedded_charts(markdown: Path) -> list[str]:
+    """The charts a document's Markdown embeds (`charts/<name>.svg`, relative to the Markdown), sorted, each once."""
+    return sorted({m.decode() for m in re.findall(rb"\]\((charts/[\w.-]+\.svg)\)", markdown.read_bytes())})
 
 
 @cache
