@@ -1,13 +1,13 @@
 """The aggregate documents stay bounded at portfolio scale, and drop nothing.
 
-On a generated project of ten times the sample (benchmarks/generate.py): no table row of the traceability matrix, the
+On a generated project of ten times the sample (benchmarks/generate.py): no table cell of the traceability matrix, the
 risk register, the Statement of Applicability or the SOC 2 readiness grows with the portfolio (a cell names at most
 SHOWN_IN_A_CELL ids and counts the rest), and each of these documents has at most one row per requirement and one per
-entity it lists, never one per pair: together, its Markdown grows with the requirements plus the entities, not with
-their product. Every requirement appears in the matrix with its grade, every control in its reverse view, every risk in
-the register's summary with its residual level and its detail in exactly one document; the spreadsheet edition keeps
-every full list; a register split into detail documents shows them in the site's navigation, as PDFs and in the
-manifest like any document."""
+entity it lists, never one per pair: its Markdown grows with the requirements plus the entities, not with their
+product. Every requirement appears in the matrix with its grade, every control in its reverse view, every risk in the
+register's summary with its residual level and its detail in exactly one document; the spreadsheet edition keeps every
+full list; the technical file counts each model's subgroup results (its model card gives them one by one); a register
+split into detail documents shows them in the site's navigation, as PDFs and in the manifest like any document."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ import pytest
 from techfile.assess.grades import assess
 from techfile.assess.pages import RISK_DETAIL_IN_ONE_DOCUMENT, planned_documents
 from techfile.documents.lists import SHOWN_IN_A_CELL
+from techfile.documents.technical_file import MODELS_WITH_SUBGROUP_TABLES
 from techfile.loading import load_project
 from techfile.publish.build import BuildResult, build
 
@@ -50,7 +51,8 @@ def _generator() -> Any:
 def portfolio(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
     root = tmp_path_factory.mktemp("portfolio")
     project = _generator().generate(root / f"x{SCALE}", scale=SCALE, seed=3).root
-    return project, build(project, root / "build", only=AGGREGATE_KINDS, site=False, pdf=False, docx=False)
+    return project, build(project, root / "build", only={*AGGREGATE_KINDS, "technical-file"}, site=False, pdf=False,
+                          docx=False)
 
 
 def _rows(markdown: str) -> list[str]:
@@ -134,3 +136,15 @@ def test_a_split_register_is_a_document_like_any_other(tmp_path: Path) -> None:
         assert {f"pdf/{part}.pdf", f"markdown/{part}.md", f"site/{part}.html"} <= manifest
         assert result.pages[part] > 0
         assert f'href="{part}.html"' in navigation or f'href="{part}/"' in navigation
+
+
+def test_the_technical_file_counts_each_models_subgroup_results(portfolio: tuple[Path, BuildResult]) -> None:
+    project_root, result = portfolio
+    project = load_project(project_root).project
+    assert len(project.models) > MODELS_WITH_SUBGROUP_TABLES
+    markdown = next(d.markdown for d in result.documents if d.kind == "technical-file")
+    point = _section(markdown, "\n### Accuracy for the persons and groups concerned\n", "\n### ")
+    rows = [r for r in _rows(point) if not r.startswith("| Model |")]
+    assert len(rows) == len(project.models)
+    assert all(f"](thoravis-cxr-model-card-{m.id}.md) |" in point for m in project.models)
+    assert "| Slice |" not in point  # the per-subgroup tables are the model cards'
