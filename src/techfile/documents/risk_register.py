@@ -110,6 +110,6 @@ def _nist_profile(project: Project) -> list[dict[str, object]]:
             risks = risks_of.get(item.id, [])
             rows.append(dict(grade_row(graded), controls=bounded_ids(graded.controls, controls_where),
                              all_controls=", ".join(graded.controls) or "—",
-                             risks=bounded_ids(risks, "all in each risk's detail"), all_risks=", ".join(risks) or "—"))
+                             risks=bounded_ids(risks, "each risk's detail"), all_risks=", ".join(risks) or "—"))
         functions.append({"function": function, "rows": rows})
     return functions

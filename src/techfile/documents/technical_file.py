@@ -169,7 +169,7 @@ def subgroup_counts(models: list[dict[str, Any]]) -> list[dict[str, object]]:
         rows.append({"link": m["link"], "results": len(verdicts),
                      **{key: outcomes.count(outcome) for key, outcome in
                         (("passed", "pass"), ("failed", "FAIL"), ("inconclusive", "inconclusive"), ("open", "no threshold"))},
-                     "failing": bounded_ids(failing, "all in the model card")})
+                     "failing": bounded_ids(failing, "the model card")})
     return rows
 
 

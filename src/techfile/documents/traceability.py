@@ -13,7 +13,7 @@ from typing import Any
 from techfile.assess.grades import ItemGrade, assess
 from techfile.documents.base import BuildInfo, Document, Table, table_text
 from techfile.documents.common import compose_document, document_gaps, grade_row
-from techfile.documents.lists import SHOWN_IN_A_CELL, bounded_ids
+from techfile.documents.lists import SHOWN_IN_A_CELL, bounded_basis, bounded_ids
 from techfile.documents.render import Renderer
 from techfile.frameworks.registry import Crosswalk, CrosswalkLink, claims, project_crosswalk, project_frameworks
 from techfile.project import Control, Project
@@ -21,7 +21,7 @@ from techfile.project import Control, Project
 KIND = "traceability"
 SECTION = "Traceability"
 NO_CLAIM = {"framework": "—", "item": "—", "title": "claims no framework item", "hints": "—"}
-REVERSE_VIEW = "all in Controls and what they satisfy"
+REVERSE_VIEW = "Controls and what they satisfy"
 
 
 def traceability_documents(project: Project, build: BuildInfo, renderer: Renderer) -> list[Document]:
@@ -54,7 +54,8 @@ def traceability_documents(project: Project, build: BuildInfo, renderer: Rendere
 
 def _matrix_row(item: ItemGrade) -> dict[str, object]:
     """A requirement's row: its grade, and its controls and evidence named up to a few, the rest counted."""
-    return dict(grade_row(item), controls=bounded_ids(item.controls, REVERSE_VIEW),
+    return dict(grade_row(item), basis=bounded_basis(item, REVERSE_VIEW), full_basis=item.reason,
+                controls=bounded_ids(item.controls, REVERSE_VIEW),
                 evidence=bounded_ids(item.evidence, REVERSE_VIEW), all_controls=", ".join(item.controls) or "—",
                 all_evidence=", ".join(item.evidence) or "—")
 
@@ -108,7 +109,7 @@ def traceability_tables(context: dict[str, Any]) -> list[Table]:
     """One sheet for every framework's requirements and one for the reverse view, with every full list."""
     matrix = tuple((s["framework"].title, r["item"].id, *(table_text(r[k]) for k in
                                                           ("title", "grade", "required", "all_controls", "all_evidence",
-                                                           "basis")))
+                                                           "full_basis")))
                    for s in context["sections"] for r in s["rows"])
     reverse = tuple((e["control"].id, table_text(e["control"].title), table_text(e["control"].status), e["evidence"],
                      i["framework"], i["item"], table_text(i["title"]), i["hints"])
