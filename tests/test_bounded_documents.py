@@ -81,6 +81,9 @@ def test_no_row_grows_with_the_portfolio_and_no_document_with_a_product(portfoli
     forward = [r for r in _rows(_section(matrix, "## How to read this matrix", "## Controls and what they satisfy"))
                if not r.startswith("| Requirement |")]
     assert len(forward) == requirements  # one row per requirement however many controls claim it
+    for row in forward:
+        controls = re.split(r"(?<!\\)\|", row)[4].split(" (procedures:")[0].split(" and ")[0]
+        assert len(controls.split(", ")) <= SHOWN_IN_A_CELL, row
     counted = re.findall(r" and (\d+) more \(all (\d+) in Controls and what they satisfy\) \|", matrix)
     assert counted and all(int(whole) - int(more) == NAMED_WHEN_COUNTED for more, whole in counted)
 
