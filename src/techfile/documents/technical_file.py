@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from techfile.assess.classification import classify
 from techfile.assess.completeness import record_keeping_rows
@@ -15,12 +16,16 @@ from techfile.assess.monitoring import plan_elements
 from techfile.assess.obligations import EuAiActReport, eu_ai_act_report
 from techfile.documents.base import BuildInfo, Document, Missing
 from techfile.documents.common import compose_document, document_gaps, document_id, grade_row, link, point_grades
+from techfile.documents.lists import bounded_ids
 from techfile.documents.render import Renderer
 from techfile.frameworks.eu_ai_act import eu_ai_act
 from techfile.project import Compute, Project
 
 KIND = "technical-file"
 SECTION = "EU AI Act"
+# A system of more models than this shows, under Annex IV point 3, one row of verdict counts per model; each model card
+# gives its results per subgroup one by one (as it always does), so the technical file does not grow with their product.
+MODELS_WITH_SUBGROUP_TABLES = 10
 
 
 def related_documents(project: Project) -> dict[str, object]:
@@ -120,6 +125,8 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
     grades = assessment.framework("eu-ai-act")
     title = f"Technical documentation: {project.system.name}"
     stages = project.pipeline_stages
+    models = [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name), "verdicts": judge_results(m),
+               "compute": m.compute or Compute()} for m in project.models]
     context = {
         "system": project.system,
         "settings": project.settings,
@@ -132,8 +139,9 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
         "requirements": grades.summary if grades else "",
         "links": related_documents(project),
         "stages": stages,
-        "models": [{"model": m, "link": link(document_id(project, "model-card", m.id), m.name),
-                    "verdicts": judge_results(m), "compute": m.compute or Compute()} for m in project.models],
+        "models": models,
+        "subgroup_counts": subgroup_counts(models) if len(models) > MODELS_WITH_SUBGROUP_TABLES else [],
+        "subgroup_tables": models if len(models) <= MODELS_WITH_SUBGROUP_TABLES else [],
         "datasets": [{"dataset": d, "link": link(document_id(project, "datasheet", d.id), d.name)} for d in project.datasets],
         "lineage": lineage_rows(project),
         "test_reports": [e for e in project.evidence if e.type == "test-report"],
@@ -149,6 +157,20 @@ def technical_file_documents(project: Project, build: BuildInfo, renderer: Rende
     }
     return [compose_document(project, build, renderer, KIND, SECTION, title, "technical-file/technical-file.md.j2", context,
                              document_gaps(project, KIND))]
+
+
+def subgroup_counts(models: list[dict[str, Any]]) -> list[dict[str, object]]:
+    """Per model, its results for subgroups and intersections counted by verdict, with the failing ones named."""
+    rows = []
+    for m in models:
+        verdicts = [v for v in m["verdicts"] if v.scope != "overall"]
+        outcomes = [v.outcome for v in verdicts]
+        failing = [f"{v.metric.name} ({v.slice_label})" for v in verdicts if v.outcome == "FAIL"]
+        rows.append({"link": m["link"], "results": len(verdicts),
+                     **{key: outcomes.count(outcome) for key, outcome in
+                        (("passed", "pass"), ("failed", "FAIL"), ("inconclusive", "inconclusive"), ("open", "no threshold"))},
+                     "failing": bounded_ids(failing, "the model card")})
+    return rows
 
 
 def _points_summary(points: list[ItemGrade]) -> str:
