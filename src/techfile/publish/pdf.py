@@ -123,6 +123,9 @@ PR_SET_PDEATHSIG = 1
 WATCHDOG_SECONDS = 1.0
 
 
+_IN_POOL_WORKER = False  # set in a PDF pool worker, the only process this module forks from
+
+
 def worker_init(parent_pid: int) -> None:
     """Run first in every PDF worker: the worker dies with the build that started it, even when that build is killed
     with SIGKILL. On Linux the kernel sends it SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a watchdog thread ends it
@@ -130,6 +133,8 @@ def worker_init(parent_pid: int) -> None:
     import signal
     import sys
 
+    global _IN_POOL_WORKER
+    _IN_POOL_WORKER = True
     armed = False
     if sys.platform.startswith("linux"):
         import ctypes
@@ -161,13 +166,21 @@ def make_pdf(job: PdfJob) -> int:
     """One document from Markdown to PDF; the intermediate Typst file is removed. Returns the page count.
 
     Typst keeps what it memoises for the life of its process, so a worker that typeset document after document would
-    hold all of them (1.5 GiB at 50x the sample); where the system can fork, each document is typeset in a child of
-    its own, whose memory goes with it."""
+    hold all of them (1.5 GiB at 50x the sample); in a pool worker, where the system can fork, each document is
+    typeset in a child of its own, whose memory goes with it."""
     typst_path = markdown_to_typst(job)
     try:
-        return typst_in_child(job, typst_path) if hasattr(os, "fork") else typst_to_pdf(job, typst_path)
+        return typst_in_child(job, typst_path) if _may_fork() else typst_to_pdf(job, typst_path)
     finally:
         typst_path.unlink(missing_ok=True)
+
+
+def _may_fork() -> bool:
+    """Forking is safe only in a single-threaded PDF pool worker: a child forked from a process with other threads
+    (a server, a test runner, a build's own PDF thread) can wait forever on a lock one of them held."""
+    import threading
+
+    return _IN_POOL_WORKER and hasattr(os, "fork") and threading.active_count() == 1
 
 
 def typst_in_child(job: PdfJob, typst_path: Path) -> int:
