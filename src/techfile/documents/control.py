@@ -9,12 +9,11 @@ from typing import Any
 
 from techfile.documents.base import BuildInfo, DocumentControl
 from techfile.project import Change, Project
-from techfile.sources.git import Commit, GitHistory
+from techfile.sources.git import Commit, GitHistory, within
 from techfile.sources.kinds import SOURCE_KINDS
 from techfile.sources.yaml_source import MAX_FILE_BYTES, yaml_data
 
 MAX_REVISIONS_SHOWN = 25  # newer first; the older ones are counted in one closing row, never dropped silently
-_DESCRIBED: dict[tuple[str, str], str] = {}  # (commit, path) → its change in words: a commit's content never changes
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,10 @@ def _described(history: GitHistory, commit: Commit) -> str:
     described = []
     for status, path in commit.files:
         key = (commit.hash, path)
-        if key not in _DESCRIBED:
-            _DESCRIBED[key] = _file_change(path, status, history.file_at(f"{commit.hash}^", path),
-                                           history.file_at(commit.hash, path))
-        described.append(_DESCRIBED[key])
+        if key not in history.described:
+            history.described[key] = _file_change(path, status, history.file_at(f"{commit.hash}^", path),
+                                                  history.file_at(commit.hash, path))
+        described.append(history.described[key])
     return "; ".join(described) or "no file of the document's sources changed (a merge)"
 
 
@@ -104,12 +103,13 @@ def _file_change(path: str, status: str, before: bytes | None, after: bytes | No
 
 def _label(path: str, data: Any) -> str:
     """The entity a file holds, as "model nodule-detector"; a prose or other file by its path."""
-    first = path.split("/", 1)[0]
-    kind = next((k for k in SOURCE_KINDS if k.location == path or (k.folder and k.location == first and "/" in path)), None)
+    kind = next((k for k in SOURCE_KINDS if k.location == path or (k.folder and within(path, (k.location,)))), None)
     if kind is None or not path.endswith((".yaml", ".yml")):
         return f"text {path}"
-    entity = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
-    return f"{kind.label} {entity}" if entity and kind.folder else kind.label if not kind.folder else f"{kind.label} {path}"
+    if not kind.folder:
+        return kind.label
+    entity = data.get("id") if isinstance(data, dict) else None
+    return f"{kind.label} {entity if isinstance(entity, str) else path}"
 
 
 def _listed(keys: list[str]) -> str:
@@ -141,13 +141,9 @@ def document_changes(project: Project, sources: tuple[str, ...]) -> list[Change]
     """The system changes (changes/) that concern the document, newest first: those that affect an entity of its
     sources, those that name no entity, and every change for a document of the whole system."""
     whole = "." in sources
-    ids = {e.id for e in project.entities() if _within(e.location.path, sources)}
+    ids = {e.id for e in project.entities() if within(e.location.path, sources)}
     concerned = [c for c in project.changes if whole or not c.affects or ids & set(c.affects)]
     return sorted(concerned, key=lambda c: (c.date, c.id), reverse=True)
-
-
-def _within(path: str, sources: tuple[str, ...]) -> bool:
-    return any(path == s or path.startswith(s.rstrip("/") + "/") for s in sources)
 
 
 def document_control(project: Project, build: BuildInfo, doc_id: str, title: str, status: str,

@@ -157,7 +157,6 @@ def write_images(images: Iterable[ProseImage], folder: Path) -> None:
         shutil.copyfile(image.source, folder / "images" / image.name)
 
 
-
 def logo_name(logo: str) -> str:
     """Where the build keeps the project's logo, beside the Markdown: branding/logo.<ext>."""
     return f"branding/logo{Path(logo).suffix.lower()}"

@@ -106,6 +106,11 @@ RELEASE_TAG = re.compile(r"^v\d+(\.\d+)*$")
 _SEPARATOR = "\x1e"
 
 
+def within(path: str, paths: tuple[str, ...]) -> bool:
+    """Whether project path `path` is one of `paths` or inside one of them ("." is the whole project)."""
+    return any(p in (".", "./") or path == p or path.startswith(p.rstrip("/") + "/") for p in paths)
+
+
 class GitHistory:
     """Commit history and working-tree state of a project folder, each read once (then filtered per document), and
     file contents at a commit read through one `git cat-file --batch` process."""
@@ -116,6 +121,7 @@ class GitHistory:
         self._cache: dict[tuple[str, ...], list[Commit]] = {}
         self._log: list[Commit] | None = None
         self._uncommitted: list[str] | None = None
+        self.described: dict[tuple[str, str], str] = {}  # (commit, path) → that change in words, made once per build
         self._blobs: dict[tuple[str, str], bytes | None] = {}
         self._reader: subprocess.Popen[bytes] | None = None
         prefix = _git(root, "rev-parse", "--show-prefix")
@@ -137,13 +143,9 @@ class GitHistory:
         """Commits touching any of `paths` (relative to the project; "." is all of it), oldest first, each with the
         files among `paths` it added, modified or deleted (renames as a deletion and an addition)."""
         if paths not in self._cache:
-            folders = tuple(p.rstrip("/") + "/" for p in paths if p not in (".", "./"))
-            whole = len(folders) < len(paths)
-            wanted = set(paths)
             commits = []
             for commit in self._project_log():
-                files = commit.files if whole else tuple(
-                    (status, path) for status, path in commit.files if path in wanted or path.startswith(folders))
+                files = tuple((status, path) for status, path in commit.files if within(path, paths))
                 if files:
                     commits.append(Commit(commit.hash, commit.epoch, commit.author, commit.subject, files))
             self._cache[paths] = commits
@@ -201,10 +203,7 @@ class GitHistory:
                 if path:
                     found.append(path[len(self._prefix):] if path.startswith(self._prefix) else path)
             self._uncommitted = sorted(found)
-        if "." in paths or "./" in paths:
-            return list(self._uncommitted)
-        folders = tuple(p.rstrip("/") + "/" for p in paths)
-        return [path for path in self._uncommitted if path in paths or path.startswith(folders)]
+        return [path for path in self._uncommitted if within(path, paths)]
 
     def close(self) -> None:
         if self._reader is not None:
