@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from techfile.documents.base import BuildInfo, DocumentControl
+from techfile.documents.lists import bounded_ids
 from techfile.project import Change, Project
 from techfile.sources.git import Commit, GitHistory, within
 from techfile.sources.kinds import SOURCE_KINDS
@@ -50,7 +51,7 @@ def document_revisions(project: Project, build: BuildInfo, sources: tuple[str, .
                  for number, commit in reversed(shown)]
     if pending:
         revisions.insert(0, Revision(f"{len(commits) + 1} (draft)", build.date, "uncommitted", "—",
-                                     "; ".join(_working_change(project.root, history, path) for path in pending)))
+                                     _in_words([_working_change(project.root, history, path) for path in pending])))
     if older:
         revisions.append(Revision(f"{older[0][0]}–{older[-1][0]}", f"{older[0][1].date} to {older[-1][1].date}", "—", "—",
                                   f"{len(older)} earlier revisions, not listed here: `git log` of the document's sources "
@@ -59,18 +60,18 @@ def document_revisions(project: Project, build: BuildInfo, sources: tuple[str, .
 
 
 def _described(history: GitHistory, commit: Commit) -> str:
-    """What one commit changed in the document's sources, file by file (each file described once per build)."""
-    described = []
+    """What one commit changed in the document's sources (each file described once per build)."""
+    changes = []
     for status, path in commit.files:
         key = (commit.hash, path)
         if key not in history.described:
             history.described[key] = _file_change(path, status, history.file_at(f"{commit.hash}^", path),
                                                   history.file_at(commit.hash, path))
-        described.append(history.described[key])
-    return "; ".join(described) or "no file of the document's sources changed (a merge)"
+        changes.append(history.described[key])
+    return _in_words(changes) or "no file of the document's sources changed (a merge)"
 
 
-def _working_change(root: Path, history: GitHistory, path: str) -> str:
+def _working_change(root: Path, history: GitHistory, path: str) -> FileChange:
     """What the uncommitted edit of `path` changed, against the last commit."""
     before = history.file_at("HEAD", path)
     file = root / path
@@ -82,34 +83,67 @@ def _working_change(root: Path, history: GitHistory, path: str) -> str:
     return _file_change(path, status, before, after)
 
 
-def _file_change(path: str, status: str, before: bytes | None, after: bytes | None) -> str:
-    """One file's change in plain words: "model nodule-detector: caveats and results revised; limitations added"."""
+@dataclass(frozen=True)
+class FileChange:
+    """One file's change: what the file holds ("model", "nodule-detector") and what changed ("added", or the
+    fields: "caveats and results revised")."""
+
+    kind: str
+    name: str
+    change: str
+
+    def words(self, names: str | None = None) -> str:
+        subject = " ".join(p for p in (self.kind, self.name if names is None else names) if p)
+        return f"{subject} {self.change}" if self.change in _VERBS else f"{subject}: {self.change}"
+
+
+_VERBS = ("added", "removed", "revised")
+
+
+def _in_words(changes: list[FileChange]) -> str:
+    """The changes in words, one clause per file; files of one kind with the same change share a clause, naming a few
+    of them and counting the rest (a commit that touches every control stays one readable cell)."""
+    groups: dict[tuple[str, str], list[FileChange]] = {}
+    for change in changes:
+        groups.setdefault((change.kind, change.change), []).append(change)
+    clauses = []
+    for (kind, _), members in groups.items():
+        if len(members) == 1 or not kind:
+            clauses.extend(m.words() for m in members)
+        else:
+            names = bounded_ids([m.name for m in members], "the commit")
+            clauses.append(FileChange(f"{len(members)} {kind}s", "", members[0].change).words(names))
+    return "; ".join(clauses)
+
+
+def _file_change(path: str, status: str, before: bytes | None, after: bytes | None) -> FileChange:
+    """One file's change: "model nodule-detector: caveats and results revised; limitations added"."""
     is_yaml = path.endswith((".yaml", ".yml"))
     old = yaml_data(before, path) if is_yaml and before is not None else None
     new = yaml_data(after, path) if is_yaml and after is not None else None
-    label = _label(path, new if isinstance(new, dict) else old)
+    kind, name = _label(path, new if isinstance(new, dict) else old)
     if status == "A" or before is None:
-        return f"{label} added"
+        return FileChange(kind, name, "added")
     if status == "D" or after is None:
-        return f"{label} removed"
+        return FileChange(kind, name, "removed")
     if not isinstance(old, dict) or not isinstance(new, dict):
-        return f"{label} revised"
+        return FileChange(kind, name, "revised")
     revised = [k for k in new if k in old and old[k] != new[k]]
     added = [k for k in new if k not in old]
     removed = [k for k in old if k not in new]
     parts = [f"{_listed(keys)} {verb}" for keys, verb in ((revised, "revised"), (added, "added"), (removed, "removed")) if keys]
-    return f"{label}: " + ("; ".join(parts) if parts else "layout or comments only, no value changed")
+    return FileChange(kind, name, "; ".join(parts) if parts else "layout or comments only, no value changed")
 
 
-def _label(path: str, data: Any) -> str:
-    """The entity a file holds, as "model nodule-detector"; a prose or other file by its path."""
+def _label(path: str, data: Any) -> tuple[str, str]:
+    """The kind and name of what a file holds: ("model", "nodule-detector"), ("system", ""); ("text", path) for prose."""
     kind = next((k for k in SOURCE_KINDS if k.location == path or (k.folder and within(path, (k.location,)))), None)
     if kind is None or not path.endswith((".yaml", ".yml")):
-        return f"text {path}"
+        return "text", path
     if not kind.folder:
-        return kind.label
+        return kind.label, ""
     entity = data.get("id") if isinstance(data, dict) else None
-    return f"{kind.label} {entity if isinstance(entity, str) else path}"
+    return kind.label, entity if isinstance(entity, str) else path
 
 
 def _listed(keys: list[str]) -> str:
