@@ -32,3 +32,28 @@ def test_check_run_does_not_compile_rfc3987_grammar() -> None:
     from conftest import SAMPLE
 
     assert subprocess.run([sys.executable, "-c", code, str(SAMPLE)], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_second_check_does_not_decode_images_found_good(tmp_path) -> None:
+    """An image whose bytes decoded once is not decoded again (Pillow's decoders stay unimported); other bytes are."""
+    import os
+    import shutil
+
+    from conftest import SAMPLE
+
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build", ".build*"))
+    code = ("import sys; from techfile.loading import load_project; loaded = load_project(sys.argv[1]);"
+            "print('PIL.Image' in sys.modules, sorted({d.code for d in loaded.diagnostics if d.code == 'TF406'}))")
+    environment = {**os.environ, "TECHFILE_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True, text=True, check=True,
+                              env=environment).stdout.strip()
+
+    assert run() == "True []"  # decoded, found good, remembered
+    assert run() == "False []"  # the same bytes: not decoded again
+    logo = project / "docs" / "assets" / "logo.png"
+    logo.write_bytes(logo.read_bytes()[:200])  # a truncated PNG: new bytes, decoded, and found broken
+    assert run() == "True ['TF406']"
+    assert run() == "True ['TF406']"  # a bad verdict is never remembered

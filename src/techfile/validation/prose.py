@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from techfile.validation.files import resolve_inside
+from techfile.resources import user_cache_dir
 
 MAX_NESTING = 10  # blockquotes and list levels one prose text may nest (Typst stops at about 20)
 WEB_SCHEMES = ("http", "https", "mailto")
@@ -204,9 +205,37 @@ MAX_IMAGE_PIXELS = 40_000_000
 
 
 def image_problem(path: Path, kind: str) -> str | None:
-    """Why an image file cannot be shown (wrong type, unreadable, too large), or None. Decodes it fully."""
+    """Why an image file cannot be shown (wrong type, unreadable, too large), or None. Decodes it fully, unless the
+    same bytes were found good as the same `kind` by the same Pillow before (see `_decoded_before`)."""
     if path.stat().st_size > MAX_IMAGE_BYTES:
         return f"is larger than {MAX_IMAGE_BYTES // 1_048_576} MB"
+    mark = _decoded_mark(path, kind)
+    if mark is not None and mark.is_file():
+        return None
+    problem = _decode_problem(path, kind)
+    if problem is None and mark is not None:
+        try:
+            mark.parent.mkdir(parents=True, exist_ok=True)
+            mark.touch()
+        except OSError:
+            pass  # a cache that cannot be written only means decoding again next time
+    return problem
+
+
+def _decoded_mark(path: Path, kind: str) -> Path | None:
+    """The user-cache file whose presence records that these bytes decoded as `kind` with this Pillow (an image that
+    decoded once decodes again: it spares `check` importing Pillow's decoders); None when caching is off. Only good
+    verdicts are kept, and the cache lies outside every project, so a project cannot vouch for its own images."""
+    folder = user_cache_dir("images")
+    if folder is None:
+        return None
+    import PIL  # the package only (its version), not the decoders
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return folder / f"{digest}.{kind.lower()}.{MAX_IMAGE_PIXELS}.pillow-{PIL.__version__}.ok"
+
+
+def _decode_problem(path: Path, kind: str) -> str | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
