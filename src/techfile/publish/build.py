@@ -162,19 +162,19 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             write_charts(document, markdown_dir)
         write_images(images, markdown_dir)
         write_logo(project.root, project.settings.branding.logo, markdown_dir)
-        pandoc_version = None
-        pdfs = _PdfRun(project, documents, staging, out_dir, info, draft, jobs, result.reused_pdfs, sign)
+        pandoc_version = _pandoc_version() if docx else None
+        pdfs = _Background(_publish_pdfs, project, documents, staging, out_dir, info, draft, jobs, result.reused_pdfs, sign)
+        docxs = _Background(_publish_docx, project, documents, staging, out_dir, info, draft, jobs, digest_of(tools),
+                            pandoc_version, result.reused_docx)
+        # in the background: the PDF pool's processes and DOCX's pandoc processes work while this one makes the XLSX
+        # and the site
         if pdf:
             say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
-            pdfs.start()  # in the background: the pool's processes work while this one makes DOCX, XLSX and the site
+            pdfs.start()
+        if docx:
+            say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
+            docxs.start()
         try:
-            if docx:
-                say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
-                pandoc_version = _pandoc_version()
-                docx_inputs = _publish_docx(project, documents, staging, out_dir, info, draft, jobs,
-                                            digest_of(tools), pandoc_version, result.reused_docx)
-            else:
-                docx_inputs = {}
             if xlsx:
                 _publish_xlsx(project, documents, staging, info, draft)
             planned = _planned_editions(documents, staging, pdf, docx, xlsx)
@@ -184,6 +184,8 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
                 _publish_site(project, documents, staging, info, images, omitted, planned)
         finally:
             pdfs.finish()
+            docxs.finish()
+        docx_inputs = docxs.outcome() if docx else {}
         if pdf:
             result.pages, pdf_inputs, signed = pdfs.outcome()
             result.signed = sorted(signed)
@@ -235,22 +237,23 @@ def _staged(out_dir: Path) -> Iterator[Path]:
         raise BuildFailure(str(busy)) from None
 
 
-class _PdfRun:
-    """`_publish_pdfs` in a thread of its own, so that the site and the other editions are made meanwhile."""
+class _Background:
+    """A function run in a thread of its own, so that the site and the other editions are made meanwhile; its result
+    (or its exception, re-raised) is taken in the building thread."""
 
-    def __init__(self, *arguments: object) -> None:
-        self.arguments = arguments
+    def __init__(self, function: Callable[..., Any], *arguments: object) -> None:
+        self.function, self.arguments = function, arguments
         self.thread: threading.Thread | None = None
-        self.value: tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]] | None = None
+        self.value: Any = None
         self.error: BaseException | None = None
 
     def start(self) -> None:
-        self.thread = threading.Thread(target=self._run, name="techfile-pdfs", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=f"techfile-{self.function.__name__}", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         try:
-            self.value = _publish_pdfs(*self.arguments)  # type: ignore[arg-type]
+            self.value = self.function(*self.arguments)
         except BaseException as err:  # noqa: BLE001 - re-raised in the building thread by outcome()
             self.error = err
 
@@ -258,10 +261,10 @@ class _PdfRun:
         if self.thread is not None:
             self.thread.join()
 
-    def outcome(self) -> tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]]:
+    def outcome(self) -> Any:
+        self.finish()
         if self.error is not None:
             raise self.error
-        assert self.value is not None
         return self.value
 
 
