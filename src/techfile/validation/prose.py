@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from techfile.validation.files import resolve_inside
 from techfile.resources import user_cache_dir
+from techfile.validation.files import resolve_inside
 
 MAX_NESTING = 10  # blockquotes and list levels one prose text may nest (Typst stops at about 20)
 WEB_SCHEMES = ("http", "https", "mailto")
