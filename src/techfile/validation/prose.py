@@ -206,7 +206,7 @@ MAX_IMAGE_PIXELS = 40_000_000
 
 def image_problem(path: Path, kind: str) -> str | None:
     """Why an image file cannot be shown (wrong type, unreadable, too large), or None. Decodes it fully, unless the
-    same bytes were found good as the same `kind` by the same Pillow before (see `_decoded_before`)."""
+    same bytes were found good as the same `kind` by the same Pillow before (see `_decoded_mark`)."""
     if path.stat().st_size > MAX_IMAGE_BYTES:
         return f"is larger than {MAX_IMAGE_BYTES // 1_048_576} MB"
     mark = _decoded_mark(path, kind)
