@@ -333,7 +333,7 @@ def main() -> int:
         docx_floor(*args.docx_floor)
         return 0
     results: dict[str, Any] = {"runs": args.runs, "seed": args.seed, "cpus": os.cpu_count(),
-                               "load_average_before": os.getloadavg(), "scales": {}}
+                               "load_average_before": os.getloadavg(), "code_before": code_digest(), "scales": {}}
     with tempfile.TemporaryDirectory(prefix="techfile-bench-") as work:
         for scale in (int(s) for s in args.scales.split(",")):
             project = generate(Path(work) / f"x{scale}", scale, args.seed).root
@@ -350,12 +350,24 @@ def main() -> int:
             args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")  # so far
             print(f"{scale}x done", file=sys.stderr)
     results["load_average_after"] = os.getloadavg()
+    results["code_after"] = code_digest()
     results["table"] = table(results)
     args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(results["table"])
     print(f"load average before {results['load_average_before'][0]:.2f}, after {results['load_average_after'][0]:.2f}; "
           f"check: {args.runs} runs; builds: {args.build_runs or args.runs} rounds; medians; JSON in {args.json}")
+    if results["code_before"] != results["code_after"]:
+        print("warning: techfile's code, templates or schemas changed during the run: the figures mix two versions, and "
+              "an unchanged rebuild after the change rightly rebuilt everything", file=sys.stderr)
+        return 1
     return 0
+
+
+def code_digest() -> str:
+    """The digest of techfile's code, templates and schemas, as the build cache keys it (see `tool_facts`)."""
+    from techfile.publish.cache import FileHashes, tool_facts
+
+    return str(tool_facts(FileHashes())["code"])
 
 
 if __name__ == "__main__":
