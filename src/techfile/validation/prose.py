@@ -7,7 +7,6 @@ MkDocs nor pandoc ever sees link syntax that this reader did not judge.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from techfile.resources import user_cache_dir
-from techfile.validation.files import resolve_inside
+from techfile.validation.files import resolve_inside, sha256_of
 
 MAX_NESTING = 10  # blockquotes and list levels one prose text may nest (Typst stops at about 20)
 WEB_SCHEMES = ("http", "https", "mailto")
@@ -195,7 +194,7 @@ def judge_image(target: str, policy: LinkPolicy, check_content: bool) -> Judgeme
     if problem:
         return Judgement(None, ("TF129", f"image {reference!r} {problem}",
                                 "Use a PNG, JPEG, GIF or WebP image that opens in an image viewer."))
-    name = hashlib.sha256(resolved.read_bytes()).hexdigest()[:20] + resolved.suffix.lower()
+    name = sha256_of(resolved)[:20] + resolved.suffix.lower()
     policy.images.setdefault(name, ProseImage(resolved, name))
     return Judgement(f"images/{name}")
 
@@ -231,7 +230,7 @@ def _decoded_mark(path: Path, kind: str) -> Path | None:
         return None
     import PIL  # the package only (its version), not the decoders
 
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_of(path)
     return folder / f"{digest}.{kind.lower()}.{MAX_IMAGE_PIXELS}.pillow-{PIL.__version__}.ok"
 
 
