@@ -1,14 +1,34 @@
-"""Charts: an axis whose values and thresholds are all equal still gets a range matplotlib can draw."""
+"""Charts: an axis whose values and thresholds are all equal still gets a range matplotlib can draw; charts drawn in
+worker processes are those drawn in the rendering process."""
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 import warnings
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from techfile.assess.metrics import Limit, ResultVerdict
-from techfile.documents.charts import _axis_range, _draw, _draw_estimates
+from techfile.documents.base import Chart
+from techfile.documents.charts import (
+    PendingChart,
+    _axis_range,
+    _draw,
+    _draw_estimates,
+    chart_workers,
+    dataset_chart,
+    draw_handed_charts,
+    model_charts,
+    risk_heatmap,
+)
+from techfile.loading import load_project
 from techfile.project import Metric, MetricResult
+from techfile.publish.build import build
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_project"
 
 
 def equal_rows(value: float, metric: Metric) -> list[ResultVerdict]:
@@ -28,3 +48,53 @@ def test_a_range_of_no_width_is_padded_and_drawn_without_a_warning(value: float,
         warnings.simplefilter("error")
         svg = _draw(lambda figure: _draw_estimates(figure, rows, metric), 2.0, 7.0, 0.5)
     assert svg.startswith(b"<?xml")
+
+
+def sample_charts() -> list[Chart]:
+    """Every model and dataset chart of the sample, and its risk heat map, asked for in the order documents ask."""
+    project = load_project(SAMPLE).project
+    charts = [chart for model in project.models for chart in model_charts(model)]
+    charts += [dataset_chart(dataset) for dataset in project.datasets]
+    return [*(c for c in charts if c is not None), risk_heatmap(project.risks)]
+
+
+def test_charts_drawn_in_worker_processes_are_the_charts_drawn_here() -> None:
+    """A build hands charts to spawned processes (the drawings must pickle); what they draw is byte for byte what this
+    process draws, and a chart asked for twice is drawn once."""
+    here = [chart.svg for chart in sample_charts()]
+    with chart_workers(lambda: ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))):
+        handed = sample_charts()
+        again = model_charts(load_project(SAMPLE).project.models[0])[0]
+        draw_handed_charts()
+        assert all(isinstance(chart.svg, PendingChart) for chart in handed)
+        assert again.svg is handed[0].svg
+        assert [chart.drawn().svg for chart in handed] == here
+    assert len(here) >= 5
+
+
+def test_charts_no_worker_has_begun_are_drawn_here() -> None:
+    """While the only worker is busy, the rendering process draws the handed charts itself instead of waiting."""
+    busy = threading.Event()
+    pool = ThreadPoolExecutor(1)
+    pool.submit(busy.wait, 30)
+    with chart_workers(lambda: pool):
+        handed = sample_charts()
+        draw_handed_charts()
+        pending = [chart.svg for chart in handed if isinstance(chart.svg, PendingChart)]
+        assert pending and all(p.future.cancelled() for p in pending)
+        drawn = [chart.drawn().svg for chart in handed]
+        busy.set()
+    assert drawn == [chart.svg for chart in sample_charts()]
+
+
+def test_a_build_with_chart_workers_equals_a_build_drawing_every_chart_itself(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TECHFILE_CACHE_DIR", "")  # no chart store: every chart is drawn in each build
+    outputs = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs-{jobs}"
+        build(SAMPLE, out, pdf=False, docx=False, xlsx=False, site=False, jobs=jobs)
+        outputs[jobs] = {p.relative_to(out / "markdown").as_posix(): p.read_bytes() for p in sorted((out / "markdown").rglob("*"))
+                         if p.is_file()}
+    assert any(name.startswith("charts/") for name in outputs[1])
+    assert outputs[1] == outputs[2]

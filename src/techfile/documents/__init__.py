@@ -7,6 +7,7 @@ from collections.abc import Callable
 from techfile.assess.gaps import requested_documents
 from techfile.assess.pages import planned_documents
 from techfile.documents.base import BuildInfo, Document
+from techfile.documents.charts import draw_handed_charts
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
 from techfile.documents.fria import fria_documents
@@ -69,7 +70,8 @@ def render_documents(project: Project, build: BuildInfo, renderer: Renderer, onl
 
     A project that names no documents gets the ones its EU AI Act risk class requires (all, outside the EU AI Act).
     Prose may link to every document of a full build and show images from the project (collected in the renderer's
-    policy); the site drops the links to documents `only` leaves out.
+    policy); the site drops the links to documents `only` leaves out. Charts handed to worker processes
+    (documents/charts.py chart_workers) are drawn by the time this returns.
     """
     renderer.policy = LinkPolicy(pages=frozenset(planned_documents(project)), root=project.root)
     wanted = requested_kinds(project)
@@ -77,7 +79,9 @@ def render_documents(project: Project, build: BuildInfo, renderer: Renderer, onl
     for kind, builder in DOCUMENT_BUILDERS.items():
         if kind in wanted and (only is None or kind in only):
             documents.extend(builder(project, build, renderer))
-    return [home_document(project, build, renderer, documents), *documents]
+    home = home_document(project, build, renderer, documents)
+    draw_handed_charts()
+    return [document.with_charts_drawn() for document in (home, *documents)]
 
 
 def requested_kinds(project: Project) -> list[str]:

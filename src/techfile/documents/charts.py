@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, LineageDiagram, NodeKey
+from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, DiagramNode, LineageDiagram, NodeKey
 from techfile.assess.metrics import ResultVerdict, judge_results
 from techfile.documents.base import Chart
 from techfile.project import Dataset, Metric, Model, Risk
@@ -30,12 +32,14 @@ NEAR_MARGIN = 0.025  # a passing result this close to its threshold is drawn in 
 
 
 _STORE: list[tuple[Path, str]] = []  # (folder, salt) while a build keeps a chart cache (see chart_store)
+_WORKERS: list[_Workers] = []  # while a build draws charts in other processes (see chart_workers)
+Drawing = partial  # a module-level drawing function with its data: picklable, so that a worker process can draw it
 
 
 @contextmanager
 def chart_store(folder: Path, salt: str) -> Iterator[None]:
     """Within the block, keep each drawn chart in `folder` under the digest of what it draws (the drawing code, the
-    data it closes over, its size, `salt`: techfile's code and tool versions) and reuse it instead of drawing again."""
+    data it draws, its size, `salt`: techfile's code and tool versions) and reuse it instead of drawing again."""
     _STORE.append((folder, salt))
     try:
         yield
@@ -43,16 +47,76 @@ def chart_store(folder: Path, salt: str) -> Iterator[None]:
         _STORE.pop()
 
 
-def _render(draw: Any, height: float, width: float = 7.0, bottom: float = 0.5) -> bytes:
-    key = _drawing_key(draw, height, width, bottom) if _STORE else None
-    if key is not None:
-        stored = _STORE[-1][0] / f"{key}.svg"
+class _Workers:
+    """The worker processes charts are drawn in (started by the first chart that must be drawn), and the charts
+    handed to them."""
+
+    def __init__(self, start: Callable[[], Executor]) -> None:
+        self.start, self.pool = start, None
+        self.handed: dict[str, PendingChart] = {}  # by drawing key: a chart two documents embed is drawn once
+
+    def submit(self, key: str | None, *arguments: Any) -> PendingChart:
+        if key is not None and key in self.handed:
+            return self.handed[key]
+        if self.pool is None:
+            self.pool = self.start()
+        pending = PendingChart(self.pool.submit(_draw_kept, *arguments), arguments)
+        self.handed[key or f"unkeyed-{len(self.handed)}"] = pending
+        return pending
+
+
+class PendingChart:
+    """A chart handed to a worker process; `result()` gives its SVG, drawing it here if no worker has begun it."""
+
+    def __init__(self, future: Future[bytes], arguments: tuple[Any, ...]) -> None:
+        self.future, self.arguments = future, arguments
+        self.svg: bytes | None = None
+
+    def result(self) -> bytes:
+        if self.svg is None:
+            self.svg = _draw_kept(*self.arguments) if self.future.cancel() else self.future.result()
+        return self.svg
+
+
+@contextmanager
+def chart_workers(start: Callable[[], Executor]) -> Iterator[None]:
+    """Within the block, a chart that is not in the chart store is handed to the pool `start` makes (on the first
+    such chart) while this process renders on; its Chart holds a PendingChart until `draw_handed_charts`."""
+    workers = _Workers(start)
+    _WORKERS.append(workers)
+    try:
+        yield
+    finally:
+        _WORKERS.pop()
+        if workers.pool is not None:
+            workers.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def draw_handed_charts() -> None:
+    """Draw here every chart handed to the workers that none has begun, the last handed first (the workers take them
+    from the front), and wait for the rest: after this every PendingChart's result is ready."""
+    if _WORKERS:
+        for pending in reversed(_WORKERS[-1].handed.values()):
+            pending.result()
+
+
+def _render(draw: Drawing, height: float, width: float = 7.0, bottom: float = 0.5) -> bytes | PendingChart:
+    key = _drawing_key(draw, height, width, bottom) if _STORE or _WORKERS else None
+    stored = _STORE[-1][0] / f"{key}.svg" if key is not None and _STORE else None
+    if stored is not None:
         try:
             return stored.read_bytes()
         except OSError:
             pass
+    if _WORKERS:
+        return _WORKERS[-1].submit(key, draw, height, width, bottom, stored)
+    return _draw_kept(draw, height, width, bottom, stored)
+
+
+def _draw_kept(draw: Drawing, height: float, width: float, bottom: float, stored: Path | None) -> bytes:
+    """The chart drawn, and kept at `stored` (when there is a store) for the next build."""
     svg = _draw(draw, height, width, bottom)
-    if key is not None:
+    if stored is not None:
         stored.parent.mkdir(parents=True, exist_ok=True)
         temporary = stored.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_bytes(svg)
@@ -60,11 +124,12 @@ def _render(draw: Any, height: float, width: float = 7.0, bottom: float = 0.5) -
     return svg
 
 
-def _drawing_key(draw: Any, height: float, width: float, bottom: float) -> str | None:
-    """A digest of everything a drawing function uses: its code and constants, default arguments and the values it
-    closes over (by repr; None, so no reuse, when a repr is an object's address rather than its content)."""
-    cells = [cell.cell_contents for cell in draw.__closure__ or ()]
-    text = repr((_code_text(draw.__code__), draw.__defaults__, cells, height, width, bottom, STYLE, _STORE[-1][1]))
+def _drawing_key(draw: Drawing, height: float, width: float, bottom: float) -> str | None:
+    """A digest of everything a drawing uses: its function's code and constants, default arguments and the data it
+    is given (by repr; None, so no reuse, when a repr is an object's address rather than its content)."""
+    data = (draw.args, sorted(draw.keywords.items()))
+    text = repr((_code_text(draw.func.__code__), draw.func.__defaults__, data, height, width, bottom, STYLE,
+                 _STORE[-1][1] if _STORE else ""))
     if " at 0x" in text:
         return None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -110,8 +175,8 @@ def model_charts(model: Model) -> list[Chart]:
             continue
         legend_rows = -(-(3 + len(_threshold_lines(rows)) + (metric.comparison in NEUTRAL)) // 2)
         bottom = 0.55 + 0.17 * legend_rows
-        svg = _render(lambda figure, rows=rows, metric=metric: _draw_estimates(figure, rows, metric),
-                      height=0.6 + bottom + 0.2 * len(rows), bottom=bottom)
+        svg = _render(partial(_draw_estimates, rows=rows, metric=metric), height=0.6 + bottom + 0.2 * len(rows),
+                      bottom=bottom)
         thresholds = ", ".join(f"{value:g}" for value, _ in _threshold_lines(rows))
         charts.append(Chart(f"model-{model.id}-{metric.id}", svg,
                             f"{metric.name} of {model.name} by slice: estimates with 95% confidence intervals"
@@ -204,17 +269,18 @@ def dataset_chart(dataset: Dataset) -> Chart | None:
     if not panels:
         return None
 
-    def draw(figure: Any) -> None:
-        grid = figure.add_gridspec(len(panels), 1, height_ratios=[len(labels) + 2 for _, labels, _ in panels])
-        for index, (title, labels, counts) in enumerate(panels):
-            axes = figure.add_subplot(grid[index])
-            axes.barh(range(len(labels)), counts, color=BAR, height=0.6)
-            axes.set_yticks(list(range(len(labels))), labels)
-            axes.invert_yaxis()
-            axes.set_title(title, loc="left")
-
-    svg = _render(draw, height=sum(0.9 + 0.22 * len(labels) for _, labels, _ in panels))
+    svg = _render(partial(_draw_composition, panels=panels), height=sum(0.9 + 0.22 * len(labels) for _, labels, _ in panels))
     return Chart(f"dataset-{dataset.id}", svg, f"{dataset.name}: composition by split, label and subgroup")
+
+
+def _draw_composition(figure: Any, panels: list[tuple[str, list[str], list[int]]]) -> None:
+    grid = figure.add_gridspec(len(panels), 1, height_ratios=[len(labels) + 2 for _, labels, _ in panels])
+    for index, (title, labels, counts) in enumerate(panels):
+        axes = figure.add_subplot(grid[index])
+        axes.barh(range(len(labels)), counts, color=BAR, height=0.6)
+        axes.set_yticks(list(range(len(labels))), labels)
+        axes.invert_yaxis()
+        axes.set_title(title, loc="left")
 
 
 def _slice_labels(rows: list[ResultVerdict]) -> list[str]:
@@ -237,25 +303,26 @@ def risk_heatmap(risks: list[Risk]) -> Chart | None:
     levels = ["low", "medium", "high", "critical"]
     counts = [[sum(1 for r in risks if r.inherent_level == inherent and r.residual_level == residual) for residual in levels]
               for inherent in reversed(levels)]
+    return Chart("risk-heatmap", _render(partial(_draw_heatmap, counts=counts, levels=levels), height=3.2, width=4.2),
+                 "Heat map of risks: inherent level against residual level")
 
-    def draw(figure: Any) -> None:
-        axes = figure.add_subplot(1, 1, 1)
-        # cells as vector shapes: an image (imshow) would be a raster embedded in the SVG
-        axes.pcolormesh([c - 0.5 for c in range(5)], [r - 0.5 for r in range(5)], counts, cmap="Oranges", vmin=0,
-                        vmax=max(1, max(max(row) for row in counts)), edgecolors="white", linewidth=1)
-        axes.set_xlim(-0.5, 3.5)
-        axes.set_ylim(3.5, -0.5)
-        axes.set_aspect("equal")
-        for row, values in enumerate(counts):
-            for column, count in enumerate(values):
-                axes.text(column, row, str(count) if count else "", ha="center", va="center", fontsize=10)
-        axes.set_xticks(range(4), levels)
-        axes.set_yticks(range(4), list(reversed(levels)))
-        axes.set_xlabel("Residual level")
-        axes.set_ylabel("Inherent level")
-        axes.set_title("Risks by inherent and residual level", loc="left", fontsize=8)
 
-    return Chart("risk-heatmap", _render(draw, height=3.2, width=4.2), "Heat map of risks: inherent level against residual level")
+def _draw_heatmap(figure: Any, counts: list[list[int]], levels: list[str]) -> None:
+    axes = figure.add_subplot(1, 1, 1)
+    # cells as vector shapes: an image (imshow) would be a raster embedded in the SVG
+    axes.pcolormesh([c - 0.5 for c in range(5)], [r - 0.5 for r in range(5)], counts, cmap="Oranges", vmin=0,
+                    vmax=max(1, max(max(row) for row in counts)), edgecolors="white", linewidth=1)
+    axes.set_xlim(-0.5, 3.5)
+    axes.set_ylim(3.5, -0.5)
+    axes.set_aspect("equal")
+    for row, values in enumerate(counts):
+        for column, count in enumerate(values):
+            axes.text(column, row, str(count) if count else "", ha="center", va="center", fontsize=10)
+    axes.set_xticks(range(4), levels)
+    axes.set_yticks(range(4), list(reversed(levels)))
+    axes.set_xlabel("Residual level")
+    axes.set_ylabel("Inherent level")
+    axes.set_title("Risks by inherent and residual level", loc="left", fontsize=8)
 
 
 # --- lineage diagrams ---------------------------------------------------------------------------
@@ -282,31 +349,37 @@ def lineage_chart(name: str, diagram: LineageDiagram, alt: str) -> Chart:
     top = max(y for _, y in centres.values()) + NODE_HEIGHT / 2 + 10
     bottom = min(y for _, y in centres.values()) - NODE_HEIGHT / 2 - 10 - LEGEND_ROW * -(-len(roles) // columns)
 
-    def draw(figure: Any) -> None:
-        from matplotlib.patches import FancyBboxPatch, Patch
+    limits = (left, right, bottom, top)
+    drawing = partial(_draw_lineage, centres=centres, paths=paths, nodes=nodes, roles=roles, columns=columns, limits=limits)
+    return Chart(name, _render(drawing, height=(top - bottom) / 100, width=(right - left) / 100), alt)
 
-        axes = figure.add_axes((0, 0, 1, 1))  # the whole figure: the limits below hold the margins
-        axes.set_axis_off()
-        axes.set_xlim(left, right)
-        axes.set_ylim(bottom, top)
-        axes.set_aspect("equal")
-        for (source, target), points in paths:
-            _draw_arrow(axes, centres[source], centres[target], points)
-        for key, (x, y) in centres.items():
-            node = nodes[key]
-            face, edge, line, text, _ = LINEAGE_STYLES[node.role]
-            rounding = 1.0 if node.role == JOB else 10.0
-            axes.add_patch(FancyBboxPatch((x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2), NODE_WIDTH, NODE_HEIGHT,
-                                          boxstyle=f"round,pad=0,rounding_size={rounding}", facecolor=face,
-                                          edgecolor=edge, linestyle=line, linewidth=0.9, zorder=2))
-            axes.text(x, y + 7, _fit(node.label, 34), ha="center", va="center", fontsize=7, color=text, zorder=3,
-                      fontweight="bold" if node.role == FOCUS else "normal")
-            axes.text(x, y - 9, _fit(node.detail, 44), ha="center", va="center", fontsize=5.5, color=text, zorder=3)
-        handles = [Patch(facecolor=LINEAGE_STYLES[r][0], edgecolor=LINEAGE_STYLES[r][1], linestyle=LINEAGE_STYLES[r][2],
-                         label=LINEAGE_STYLES[r][4]) for r in roles]
-        axes.legend(handles=handles, loc="lower center", ncol=columns, frameon=False, fontsize=6)
 
-    return Chart(name, _render(draw, height=(top - bottom) / 100, width=(right - left) / 100), alt)
+def _draw_lineage(figure: Any, centres: dict[NodeKey, tuple[float, float]],
+                  paths: list[tuple[tuple[NodeKey, NodeKey], list[tuple[float, float]]]], nodes: dict[NodeKey, DiagramNode],
+                  roles: list[str], columns: int, limits: tuple[float, float, float, float]) -> None:
+    from matplotlib.patches import FancyBboxPatch, Patch
+
+    left, right, bottom, top = limits
+    axes = figure.add_axes((0, 0, 1, 1))  # the whole figure: the limits below hold the margins
+    axes.set_axis_off()
+    axes.set_xlim(left, right)
+    axes.set_ylim(bottom, top)
+    axes.set_aspect("equal")
+    for (source, target), points in paths:
+        _draw_arrow(axes, centres[source], centres[target], points)
+    for key, (x, y) in centres.items():
+        node = nodes[key]
+        face, edge, line, text, _ = LINEAGE_STYLES[node.role]
+        rounding = 1.0 if node.role == JOB else 10.0
+        axes.add_patch(FancyBboxPatch((x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2), NODE_WIDTH, NODE_HEIGHT,
+                                      boxstyle=f"round,pad=0,rounding_size={rounding}", facecolor=face,
+                                      edgecolor=edge, linestyle=line, linewidth=0.9, zorder=2))
+        axes.text(x, y + 7, _fit(node.label, 34), ha="center", va="center", fontsize=7, color=text, zorder=3,
+                  fontweight="bold" if node.role == FOCUS else "normal")
+        axes.text(x, y - 9, _fit(node.detail, 44), ha="center", va="center", fontsize=5.5, color=text, zorder=3)
+    handles = [Patch(facecolor=LINEAGE_STYLES[r][0], edgecolor=LINEAGE_STYLES[r][1], linestyle=LINEAGE_STYLES[r][2],
+                     label=LINEAGE_STYLES[r][4]) for r in roles]
+    axes.legend(handles=handles, loc="lower center", ncol=columns, frameon=False, fontsize=6)
 
 
 def _lineage_layout(diagram: LineageDiagram) -> tuple[dict[NodeKey, tuple[float, float]], list[tuple[tuple[NodeKey, NodeKey], list[tuple[float, float]]]]]:

@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +25,7 @@ from techfile.assess.pages import planned_documents
 from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents, unavailable_kinds
 from techfile.documents.base import BuildInfo, Document
-from techfile.documents.charts import chart_store
+from techfile.documents.charts import chart_store, chart_workers
 from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
@@ -146,10 +148,12 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
     renderer = Renderer(project.root)
     try:
-        with _charts_kept(tools):
+        with _charts_kept(tools), _chart_workers(jobs):
             documents = render_documents(project, info, renderer, only)
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
+    except BrokenProcessPool:
+        raise BuildFailure("a process drawing the charts ended unexpectedly") from None
     images = list(renderer.policy.images.values())
     result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
     draft = bool(loaded.diagnostics) or info.dirty  # and, per document, its own gaps (see cover_facts)
@@ -206,6 +210,13 @@ def _charts_kept(tools: dict[str, Any]) -> AbstractContextManager[None]:
     digest of what they draw salted with techfile's code and the tool versions; nothing kept when caching is off."""
     folder = user_cache_dir("charts")
     return chart_store(folder, digest_of(tools)) if folder is not None else nullcontext()
+
+
+def _chart_workers(jobs: int | None) -> AbstractContextManager[None]:
+    """Charts drawn by one process fewer than `jobs` (default: the cores) while this one renders, and helps draw them
+    once it has rendered; with one job, all drawn here."""
+    workers = (jobs or os.cpu_count() or 1) - 1
+    return chart_workers(partial(_worker_pool, workers)) if workers >= 1 else nullcontext()
 
 
 def _summary(result: BuildResult, docx: Iterable[str]) -> dict[str, object]:
@@ -475,12 +486,18 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
     return dict(sorted(pages.items())), keys, signed
 
 
-def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(work)))
-    pages: dict[str, int] = {}
+def _worker_pool(jobs: int | None, work: int | None = None) -> ProcessPoolExecutor:
+    """Processes that die with this build: `jobs` of them (default: one per core), no more than `work` items need."""
+    workers = jobs or os.cpu_count() or 1
+    workers = max(1, min(workers, work) if work is not None else workers)
     # spawn, not fork: a process that already runs threads (a server, an MLflow client) can deadlock a forked child
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=worker_init, initargs=(os.getpid(),)) as pool:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=worker_init, initargs=(os.getpid(),))
+
+
+def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:
+    pages: dict[str, int] = {}
+    with _worker_pool(jobs, len(work)) as pool:
         futures = {job.document_id: pool.submit(make_pdf, job) for job in work}
         try:
             for document_id, future in futures.items():
