@@ -5,11 +5,13 @@ paired with its baseline in the same run.
   validates each against the same schema with jsonschema (`--floor P` runs that process).
 - build (with --build, at --build-scales): a full build into a fresh folder (no output, no build cache, no user
   cache), an unchanged rebuild, a rebuild after one dataset's description is edited, and a fresh `--no-pdf` build,
-  each against the toolchain floor on the same generated Markdown: max(PDF floor, site floor) for the builds with
-  PDFs, max(DOCX floor, site floor) for `--no-pdf`. The PDF floor runs pandoc → Typst for every document on all
-  cores (`--pdf-floor`), the DOCX floor renders the charts to PNG and runs pandoc → DOCX for every document on all
-  cores (`--docx-floor`), the site floor is `mkdocs build` of the same pages with the same theme, plugins and
-  Markdown extensions. Each row also gives its share of the full build.
+  each against the toolchain floor on the same generated Markdown. The PDF floor runs pandoc → Typst for every
+  document on all cores (`--pdf-floor`), the DOCX floor renders the charts to PNG and runs pandoc → DOCX for every
+  document on all cores (`--docx-floor`), the site floor is `mkdocs build` of the same pages with the same theme,
+  plugins and Markdown extensions. A build makes all of these editions on the same two cores, so it is compared with
+  the floors run at once (`--editions-floor`): PDF + DOCX + site for a full build, DOCX + site for `--no-pdf`. The
+  full build is also compared with max(PDF floor, site floor), the floor issue 18 names, which leaves out the DOCX
+  edition. Each row also gives its share of the full build.
 
 check pairs A and B alternately (the order flips every round); the builds and floors run once per round, in an order
 rotated every round. Both after one warm-up round (none when there is one round only); figures are medians of --runs (builds: --build-runs) rounds.
@@ -165,6 +167,22 @@ def docx_floor(markdown: Path, out: Path) -> None:
         list(pool.map(make_docx, jobs))
 
 
+def editions_floor(markdown: Path, out: Path, config: Path, editions: list[str]) -> None:
+    """The floors of `editions` (pdf, docx, site) run at once, as a build makes them: each in a thread of its own
+    (the PDF floor's process pool, the DOCX floor's pandoc processes, `mkdocs build`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    mkdocs = str(Path(sys.executable).parent / "mkdocs")
+    work: dict[str, Callable[[], object]] = {
+        "pdf": lambda: pdf_floor(markdown, out / "pdf"),
+        "docx": lambda: docx_floor(markdown, out / "docx"),
+        "site": lambda: subprocess.run([mkdocs, "build", "-q", "-f", str(config), "-d", str(out / "site")], check=True),
+    }
+    with ThreadPoolExecutor(max_workers=len(editions)) as pool:
+        for done in [pool.submit(work[edition]) for edition in editions]:
+            done.result()  # a floor that fails fails the run
+
+
 def site_sources(markdown: Path, folder: Path) -> Path:
     """A MkDocs project of the same pages (each document's Markdown, its charts and images) with techfile's theme,
     plugins and Markdown extensions; returns its mkdocs.yml."""
@@ -207,12 +225,14 @@ def interleaved(commands: dict[str, tuple[list[str], Callable[[], None] | None, 
     return figures
 
 
-BUILDS = {  # row → (what it is measured against, the floor it is compared with)
-    "full build (fresh)": ("full", ("pdf floor", "site floor")),
-    "unchanged rebuild": ("unchanged", ("pdf floor", "site floor")),
-    "one dataset edited": ("edited", ("pdf floor", "site floor")),
-    "--no-pdf (fresh)": ("no_pdf", ("docx floor", "site floor")),
+BUILDS = {  # row → (what is measured, the floors it is compared with: the slowest of them)
+    "full build (fresh)": ("full", ("pdf+docx+site floor",)),
+    "full build (fresh), issue's floor": ("full", ("pdf floor", "site floor")),
+    "unchanged rebuild": ("unchanged", ("pdf+docx+site floor",)),
+    "one dataset edited": ("edited", ("pdf+docx+site floor",)),
+    "--no-pdf (fresh)": ("no_pdf", ("docx+site floor",)),
 }
+FLOORS = ("pdf floor", "docx floor", "site floor", "pdf+docx+site floor", "docx+site floor")
 
 
 def bench_build(project: Path, runs: int, warm_up: bool = True) -> dict[str, dict[str, Any]]:
@@ -269,6 +289,10 @@ def bench_build(project: Path, runs: int, warm_up: bool = True) -> dict[str, dic
         "docx floor": ([sys.executable, __file__, "--docx-floor", str(markdown), str(work / "docx-floor")],
                        clear(work / "docx-floor"), None),
         "site floor": ([mkdocs, "build", "-q", "-f", str(config)], clear(work / "site-floor" / "site"), None),
+        "pdf+docx+site floor": ([sys.executable, __file__, "--editions-floor", str(markdown), str(work / "all-floor"),
+                                 str(config), "pdf,docx,site"], clear(work / "all-floor"), None),
+        "docx+site floor": ([sys.executable, __file__, "--editions-floor", str(markdown), str(work / "all-floor"),
+                             str(config), "docx,site"], clear(work / "all-floor"), None),
     }
     try:
         figures = interleaved(commands, runs, warm_up)
@@ -283,7 +307,7 @@ def bench_build(project: Path, runs: int, warm_up: bool = True) -> dict[str, dic
                         "baseline_peak_rss": figures[floor_name]["peak_rss"],
                         "ratio": measured["median_s"] / figures[floor_name]["median_s"],
                         "share_of_full": measured["median_s"] / figures["full"]["median_s"]}
-    results["floors"] = {f: figures[f] for f in ("pdf floor", "docx floor", "site floor")}
+    results["floors"] = {f: figures[f] for f in FLOORS}
     shutil.rmtree(work, ignore_errors=True)
     return results
 
@@ -314,6 +338,7 @@ def main() -> int:
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--pdf-floor", type=Path, nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--docx-floor", type=Path, nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--editions-floor", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--scales", default="1,10,50")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
@@ -331,6 +356,10 @@ def main() -> int:
         return 0
     if args.docx_floor:
         docx_floor(*args.docx_floor)
+        return 0
+    if args.editions_floor:
+        markdown, out, config, editions = args.editions_floor
+        editions_floor(Path(markdown), Path(out), Path(config), editions.split(","))
         return 0
     results: dict[str, Any] = {"runs": args.runs, "seed": args.seed, "cpus": os.cpu_count(),
                                "load_average_before": os.getloadavg(), "code_before": code_digest(), "scales": {}}
