@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import re
 import shutil
 import subprocess
@@ -124,6 +125,27 @@ def test_failed_build_leaves_previous_output_untouched(project_copy: Path) -> No
     assert tree_digest(out) == before
     leftovers = sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build") and p.name != ".build.cache")
     assert leftovers == []  # the build cache stays: it describes the previous output, which is untouched
+
+
+def test_a_template_failing_after_pdfs_have_begun_leaves_the_previous_output_and_no_process(project_copy: Path) -> None:
+    """PDFs are begun while the documents render: a template that fails late (the logbook renders after a dozen
+    documents whose PDFs are under way) still fails the whole build, keeps the previous output and stops the PDF
+    and chart processes."""
+    out = project_copy / "build"
+    assert run_cli("build", str(project_copy), "--no-docx", "--no-xlsx", "--no-site").exit_code == 0
+    before = tree_digest(out)
+    template = project_copy / "templates" / "logbook" / "logbook.md.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("# {{ doc.title }}\n\n{{ entries | no_such_filter }}\n", encoding="utf-8")
+    system = project_copy / "system.yaml"  # a new version: every PDF is made again, none reused
+    system.write_text(system.read_text(encoding="utf-8").replace('\nversion: "1.2.0"', '\nversion: "1.2.1"', 1),
+                      encoding="utf-8")
+    result = run_cli("build", str(project_copy), "--no-docx", "--no-xlsx", "--no-site")
+    assert result.exit_code == 3, result.output
+    assert "templates/logbook/logbook.md.j2:3" in result.output and "Traceback" not in result.output
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build") and p.name != ".build.cache") == []
+    assert multiprocessing.active_children() == []
 
 
 def test_undefined_template_value_is_a_build_error(project_copy: Path) -> None:

@@ -179,7 +179,8 @@ def staging_of(out: Path) -> Path:
 
 PHASES = {
     # what the dead build's staging folder shows: proof that the kill came at the intended point
-    "rendering": lambda s: (s / "markdown").is_dir() and not (s / "site").exists() and not (s / "pdf").exists(),
+    # (PDFs are begun while the documents render: at the first file written none can be finished)
+    "rendering": lambda s: (s / "markdown").is_dir() and not (s / "site").exists() and not list(s.glob("pdf/*.pdf")),
     "site": lambda s: (s / "site").is_dir() and not (s / "manifest.json").exists(),
     "manifest": lambda s: len(list((s / "pdf").glob("*.pdf"))) == 3 and not (s / "manifest.json").exists(),
     "swap": lambda s: (s / "manifest.json").is_file(),

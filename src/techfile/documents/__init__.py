@@ -65,21 +65,28 @@ DOCUMENT_BUILDERS: dict[str, DocumentBuilder] = {
 }
 
 
-def render_documents(project: Project, build: BuildInfo, renderer: Renderer, only: set[str] | None = None) -> list[Document]:
+def render_documents(project: Project, build: BuildInfo, renderer: Renderer, only: set[str] | None = None,
+                     rendered: Callable[[Document], None] | None = None) -> list[Document]:
     """Every document the project asks for (or `only` those kinds), then the home page that lists them.
 
     A project that names no documents gets the ones its EU AI Act risk class requires (all, outside the EU AI Act).
     Prose may link to every document of a full build and show images from the project (collected in the renderer's
-    policy); the site drops the links to documents `only` leaves out. Charts handed to worker processes
-    (documents/charts.py chart_workers) are drawn by the time this returns.
+    policy); the site drops the links to documents `only` leaves out. Each document is passed to `rendered` as soon
+    as it is rendered (its charts may still be drawn by worker processes: documents/charts.py chart_workers); all
+    charts are drawn by the time this returns.
     """
     renderer.policy = LinkPolicy(pages=frozenset(planned_documents(project)), root=project.root)
     wanted = requested_kinds(project)
     documents: list[Document] = []
     for kind, builder in DOCUMENT_BUILDERS.items():
         if kind in wanted and (only is None or kind in only):
-            documents.extend(builder(project, build, renderer))
+            for document in builder(project, build, renderer):
+                documents.append(document)
+                if rendered is not None:
+                    rendered(document)
     home = home_document(project, build, renderer, documents)
+    if rendered is not None:
+        rendered(home)
     draw_handed_charts()
     return [document.with_charts_drawn() for document in (home, *documents)]
 

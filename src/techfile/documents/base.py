@@ -27,6 +27,8 @@ def present_or_missing(value: object, point: str, hint: str = "") -> object:
 class Drawn(Protocol):
     """The SVG of a chart another process draws (documents/charts.py PendingChart)."""
 
+    def ready(self) -> bool: ...
+
     def result(self) -> bytes: ...
 
 
@@ -41,6 +43,11 @@ class Chart:
     @property
     def href(self) -> Markup:
         return Markup(f"charts/{self.name}.svg")  # names are built from schema-checked ids
+
+    @property
+    def ready(self) -> bool:
+        """Whether its SVG is there (drawn here, or by a worker that has finished)."""
+        return isinstance(self.svg, bytes) or self.svg.ready()
 
     def drawn(self) -> Chart:
         """This chart with its SVG (waiting for the worker drawing it, if one is)."""

@@ -72,6 +72,10 @@ class PendingChart:
         self.future, self.arguments = future, arguments
         self.svg: bytes | None = None
 
+    def ready(self) -> bool:
+        """Whether `result()` would return at once (drawn here, or by a worker that has finished)."""
+        return self.svg is not None or (self.future.done() and not self.future.cancelled())
+
     def result(self) -> bytes:
         if self.svg is None:
             self.svg = _draw_kept(*self.arguments) if self.future.cancel() else self.future.result()

@@ -6,11 +6,12 @@ import datetime as dt
 import json
 import multiprocessing
 import os
+import queue
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -145,36 +146,37 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         say("nothing changed since the last build: the output is up to date")
         cache.save()
         return _unchanged(cache, out_dir, loaded.warnings, started)
-    say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})")
-    renderer = Renderer(project.root)
-    try:
-        with _charts_kept(tools), _chart_workers(jobs):
-            documents = render_documents(project, info, renderer, only)
-    except RenderError as err:
-        raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
-    except BrokenProcessPool:
-        raise BuildFailure("a process drawing the charts ended unexpectedly") from None
-    images = list(renderer.policy.images.values())
-    result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings)
     draft = bool(loaded.diagnostics) or info.dirty  # and, per document, its own gaps (see cover_facts)
+    reused_pdfs: list[str] = []
     with _staged(out_dir) as staging:
         markdown_dir = staging / "markdown"
         markdown_dir.mkdir()
-        for document in documents:
-            if document.in_pdf:
-                (markdown_dir / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
-            write_charts(document, markdown_dir)
-        write_images(images, markdown_dir)
         write_logo(project.root, project.settings.branding.logo, markdown_dir)
+        renderer = Renderer(project.root)
+        # each PDF is begun in the background as soon as its document is rendered and written
+        feed = _Feed()
+        pdfs = _Background(_publish_pdfs, project, feed, staging, out_dir, info, draft, jobs, reused_pdfs, sign)
+        writer = _MarkdownWriter(markdown_dir, renderer, feed.put if pdf else None)
+        say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})"
+            + (", making their PDFs" if pdf else ""))
+        if pdf:
+            pdfs.start()
+        try:
+            documents = _rendered(project, info, renderer, only, tools, jobs, writer.rendered)
+            writer.finish(documents)
+            feed.close()
+        except BaseException:
+            feed.abandon()
+            pdfs.finish()
+            raise
+        images = list(renderer.policy.images.values())
+        result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings,
+                             reused_pdfs=reused_pdfs)
         pandoc_version = _pandoc_version() if docx else None
-        pdfs = _Background(_publish_pdfs, project, documents, staging, out_dir, info, draft, jobs, result.reused_pdfs, sign)
         docxs = _Background(_publish_docx, project, documents, staging, out_dir, info, draft, jobs, digest_of(tools),
                             pandoc_version, result.reused_docx)
-        # in the background: the PDF pool's processes and DOCX's pandoc processes work while this one makes the XLSX
-        # and the site
-        if pdf:
-            say(f"making PDFs ({sum(d.in_pdf for d in documents)} documents)")
-            pdfs.start()
+        # in the background: the PDF pool's processes (begun while rendering) and DOCX's pandoc processes work while
+        # this one makes the XLSX and the site
         if docx:
             say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
             docxs.start()
@@ -210,6 +212,79 @@ def _charts_kept(tools: dict[str, Any]) -> AbstractContextManager[None]:
     digest of what they draw salted with techfile's code and the tool versions; nothing kept when caching is off."""
     folder = user_cache_dir("charts")
     return chart_store(folder, digest_of(tools)) if folder is not None else nullcontext()
+
+
+def _rendered(project: Project, info: BuildInfo, renderer: Renderer, only: set[str] | None, tools: dict[str, Any],
+              jobs: int | None, rendered: Callable[[Document], None]) -> list[Document]:
+    """`render_documents`, its charts kept and drawn in worker processes; template errors as BuildFailure."""
+    try:
+        with _charts_kept(tools), _chart_workers(jobs):
+            return render_documents(project, info, renderer, only, rendered)
+    except RenderError as err:
+        raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
+    except BrokenProcessPool:
+        raise BuildFailure("a process drawing the charts ended unexpectedly") from None
+
+
+class _Feed:
+    """Documents handed by the rendering thread to a background edition as they are written: iterating ends when
+    the feed is closed, and raises FeedAbandoned when rendering failed."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue[Document | None] = queue.SimpleQueue()
+        self.abandoned = False
+
+    def put(self, document: Document) -> None:
+        self.queue.put(document)
+
+    def close(self) -> None:
+        self.queue.put(None)
+
+    def abandon(self) -> None:
+        self.abandoned = True
+        self.queue.put(None)
+
+    def __iter__(self) -> Iterator[Document]:
+        while (document := self.queue.get()) is not None:
+            yield document
+        if self.abandoned:
+            raise FeedAbandoned
+
+
+class FeedAbandoned(Exception):
+    """Rendering failed: the documents fed so far are not to be published."""
+
+
+class _MarkdownWriter:
+    """Writes each rendered document into markdown/ (its Markdown, its charts, the project images prose has shown so
+    far) once its charts are drawn, in the order rendered, and passes it on to `written`."""
+
+    def __init__(self, folder: Path, renderer: Renderer, written: Callable[[Document], None] | None) -> None:
+        self.folder, self.renderer, self.written = folder, renderer, written
+        self.waiting: list[Document] = []
+        self.images: set[str] = set()
+
+    def rendered(self, document: Document) -> None:
+        self.waiting.append(document)
+        while self.waiting and all(chart.ready for chart in self.waiting[0].charts):
+            self._write(self.waiting.pop(0).with_charts_drawn())
+
+    def finish(self, documents: list[Document]) -> None:
+        """Write the documents still waiting for their charts (`render_documents` has drawn them all)."""
+        drawn = {document.id: document for document in documents}
+        for document in self.waiting:
+            self._write(drawn[document.id])
+        self.waiting = []
+
+    def _write(self, document: Document) -> None:
+        images = [i for name, i in sorted(self.renderer.policy.images.items()) if name not in self.images]
+        write_images(images, self.folder)
+        self.images.update(i.name for i in images)
+        if document.in_pdf:
+            (self.folder / f"{document.id}.md").write_text(document.markdown, encoding="utf-8")
+        write_charts(document, self.folder)
+        if self.written is not None:
+            self.written(document)
 
 
 def _chart_workers(jobs: int | None) -> AbstractContextManager[None]:
@@ -446,11 +521,12 @@ def _reusable(out_dir: Path, edition: str) -> dict[str, str]:
     return reusable
 
 
-def _publish_pdfs(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
+def _publish_pdfs(project: Project, documents: Iterable[Document], staging: Path, out_dir: Path, info: BuildInfo,
                   draft: bool, jobs: int | None, reused: list[str], sign: SigningKey | None = None,
                   ) -> tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]]:
-    """Make each document's PDF, reusing the previous build's PDF when its inputs are unchanged; with `sign`, sign
-    each approved one. Returns the page counts, the input digests and the signed PDFs (path → signer)."""
+    """Make each document's PDF as the document arrives (its Markdown written), reusing the previous build's PDF when
+    its inputs are unchanged; with `sign`, sign each approved one. Returns the page counts, the input digests and the
+    signed PDFs (path → signer)."""
     pdf_dir = staging / "pdf"
     pdf_dir.mkdir()
     previous = _reusable(out_dir, "pdf")
@@ -458,23 +534,29 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
     pages: dict[str, int] = {}
     work: list[PdfJob] = []
     signed: dict[str, dict[str, str]] = {}
-    for document in (d for d in documents if d.in_pdf):
-        cover = cover_facts(project, document, info, draft)
-        signing = sign is not None and cover["status"] == "approved"
-        job = PdfJob(document.id, str(staging / "markdown" / f"{document.id}.md"), str(pdf_dir / f"{document.id}.pdf"),
-                     info.epoch, cover, sign.fingerprint if signing and sign else "")
-        keys[document.id] = job_key(job)
-        if signing and sign:
-            signed[f"pdf/{document.id}.pdf"] = {"signer": sign.subject, "certificate_sha256": sign.fingerprint}
-        if previous.get(document.id) == keys[document.id]:
-            shutil.copyfile(out_dir / "pdf" / f"{document.id}.pdf", job.pdf_path)
-            pages[document.id] = count_pages(Path(job.pdf_path))
-            reused.append(document.id)
-        else:
-            work.append(job)
-    if work:
-        work.sort(key=lambda job: (-Path(job.markdown_path).stat().st_size, job.document_id))  # the longest first
-        pages.update(_run_pdf_jobs(work, jobs))
+    with _worker_pool(jobs) as pool:  # its processes start with the first PDF to make
+        made: dict[str, Future[int]] = {}
+        try:
+            for document in (d for d in documents if d.in_pdf):
+                cover = cover_facts(project, document, info, draft)
+                signing = sign is not None and cover["status"] == "approved"
+                job = PdfJob(document.id, str(staging / "markdown" / f"{document.id}.md"),
+                             str(pdf_dir / f"{document.id}.pdf"), info.epoch, cover,
+                             sign.fingerprint if signing and sign else "")
+                keys[document.id] = job_key(job)
+                if signing and sign:
+                    signed[f"pdf/{document.id}.pdf"] = {"signer": sign.subject, "certificate_sha256": sign.fingerprint}
+                if previous.get(document.id) == keys[document.id]:
+                    shutil.copyfile(out_dir / "pdf" / f"{document.id}.pdf", job.pdf_path)
+                    pages[document.id] = count_pages(Path(job.pdf_path))
+                    reused.append(document.id)
+                else:
+                    work.append(job)
+                    made[document.id] = pool.submit(make_pdf, job)
+            pages.update(_pdf_pages(pool, made))
+        finally:
+            for future in made.values():  # after a failure: the PDFs not yet begun are not made
+                future.cancel()
     if sign is not None:
         from techfile.publish.signing import SigningFailed, sign_pdf
 
@@ -486,29 +568,27 @@ def _publish_pdfs(project: Project, documents: list[Document], staging: Path, ou
     return dict(sorted(pages.items())), keys, signed
 
 
-def _worker_pool(jobs: int | None, work: int | None = None) -> ProcessPoolExecutor:
-    """Processes that die with this build: `jobs` of them (default: one per core), no more than `work` items need."""
-    workers = jobs or os.cpu_count() or 1
-    workers = max(1, min(workers, work) if work is not None else workers)
+def _pdf_pages(pool: ProcessPoolExecutor, made: dict[str, Future[int]]) -> dict[str, int]:
+    """The page count of each PDF the pool makes; a PDF that fails or takes too long is a BuildFailure."""
+    pages: dict[str, int] = {}
+    try:
+        for document_id, future in made.items():
+            pages[document_id] = future.result(timeout=PDF_TIMEOUT_SECONDS)
+    except PdfError as err:
+        raise BuildFailure(str(err)) from None
+    except FutureTimeout:
+        for process in getattr(pool, "_processes", {}).values():
+            process.kill()
+        raise BuildFailure(f"a PDF did not finish within {PDF_TIMEOUT_SECONDS} s") from None
+    return pages
+
+
+def _worker_pool(jobs: int | None) -> ProcessPoolExecutor:
+    """Up to `jobs` processes (default: one per core) that die with this build, each started when work waits."""
+    workers = max(1, jobs or os.cpu_count() or 1)
     # spawn, not fork: a process that already runs threads (a server, an MLflow client) can deadlock a forked child
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=worker_init, initargs=(os.getpid(),))
-
-
-def _run_pdf_jobs(work: list[PdfJob], jobs: int | None) -> dict[str, int]:
-    pages: dict[str, int] = {}
-    with _worker_pool(jobs, len(work)) as pool:
-        futures = {job.document_id: pool.submit(make_pdf, job) for job in work}
-        try:
-            for document_id, future in futures.items():
-                pages[document_id] = future.result(timeout=PDF_TIMEOUT_SECONDS)
-        except PdfError as err:
-            raise BuildFailure(str(err)) from None
-        except FutureTimeout:
-            for process in getattr(pool, "_processes", {}).values():
-                process.kill()
-            raise BuildFailure(f"a PDF did not finish within {PDF_TIMEOUT_SECONDS} s") from None
-    return pages
 
 
 def _pandoc_version() -> str:
