@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from techfile.assess.metrics import Limit, ResultVerdict
+from techfile.documents import charts
 from techfile.documents.base import Chart
 from techfile.documents.charts import (
     PendingChart,
@@ -62,7 +63,7 @@ def test_charts_drawn_in_worker_processes_are_the_charts_drawn_here() -> None:
     """A build hands charts to spawned processes (the drawings must pickle); what they draw is byte for byte what this
     process draws, and a chart asked for twice is drawn once."""
     here = [chart.svg for chart in sample_charts()]
-    with chart_workers(lambda: ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))):
+    with chart_workers(lambda: ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")), drawn_here=0):
         handed = sample_charts()
         again = model_charts(load_project(SAMPLE).project.models[0])[0]
         draw_handed_charts()
@@ -77,7 +78,7 @@ def test_charts_no_worker_has_begun_are_drawn_here() -> None:
     busy = threading.Event()
     pool = ThreadPoolExecutor(1)
     pool.submit(busy.wait, 30)
-    with chart_workers(lambda: pool):
+    with chart_workers(lambda: pool, drawn_here=0):
         handed = sample_charts()
         draw_handed_charts()
         pending = [chart.svg for chart in handed if isinstance(chart.svg, PendingChart)]
@@ -87,9 +88,20 @@ def test_charts_no_worker_has_begun_are_drawn_here() -> None:
     assert drawn == [chart.svg for chart in sample_charts()]
 
 
+def test_a_project_with_few_charts_starts_no_process() -> None:
+    def start() -> ProcessPoolExecutor:
+        raise AssertionError("a worker process was started for a handful of charts")
+
+    with chart_workers(start):
+        drawn = sample_charts()
+        draw_handed_charts()
+    assert len(drawn) <= charts.DRAWN_HERE and all(isinstance(chart.svg, bytes) for chart in drawn)
+
+
 def test_a_build_with_chart_workers_equals_a_build_drawing_every_chart_itself(tmp_path: Path,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TECHFILE_CACHE_DIR", "")  # no chart store: every chart is drawn in each build
+    monkeypatch.setattr(charts, "DRAWN_HERE", 0)  # every chart handed to the worker (the sample has few)
     outputs = {}
     for jobs in (1, 2):
         out = tmp_path / f"jobs-{jobs}"

@@ -47,17 +47,23 @@ def chart_store(folder: Path, salt: str) -> Iterator[None]:
         _STORE.pop()
 
 
-class _Workers:
-    """The worker processes charts are drawn in (started by the first chart that must be drawn), and the charts
-    handed to them."""
+DRAWN_HERE = 16  # a worker costs about a second to start (Python, techfile, matplotlib), a chart about a tenth
 
-    def __init__(self, start: Callable[[], Executor]) -> None:
-        self.start, self.pool = start, None
+
+class _Workers:
+    """The worker processes charts are drawn in (started by the first chart that must be drawn after the first
+    `drawn_here`, which this process draws itself), and the charts handed to them."""
+
+    def __init__(self, start: Callable[[], Executor], drawn_here: int) -> None:
+        self.start, self.pool, self.drawn_here = start, None, drawn_here
         self.handed: dict[str, PendingChart] = {}  # by drawing key: a chart two documents embed is drawn once
 
-    def submit(self, key: str | None, *arguments: Any) -> PendingChart:
+    def draw(self, key: str | None, *arguments: Any) -> bytes | PendingChart:
         if key is not None and key in self.handed:
             return self.handed[key]
+        if self.drawn_here > 0:
+            self.drawn_here -= 1
+            return _draw_kept(*arguments)
         if self.pool is None:
             self.pool = self.start()
         pending = PendingChart(self.pool.submit(_draw_kept, *arguments), arguments)
@@ -83,10 +89,11 @@ class PendingChart:
 
 
 @contextmanager
-def chart_workers(start: Callable[[], Executor]) -> Iterator[None]:
-    """Within the block, a chart that is not in the chart store is handed to the pool `start` makes (on the first
-    such chart) while this process renders on; its Chart holds a PendingChart until `draw_handed_charts`."""
-    workers = _Workers(start)
+def chart_workers(start: Callable[[], Executor], drawn_here: int | None = None) -> Iterator[None]:
+    """Within the block, a chart that is not in the chart store is handed to the pool `start` makes while this
+    process renders on (its Chart holds a PendingChart until `draw_handed_charts`); the first `drawn_here` such charts
+    are drawn here, so that a project with few charts starts no process."""
+    workers = _Workers(start, DRAWN_HERE if drawn_here is None else drawn_here)
     _WORKERS.append(workers)
     try:
         yield
@@ -113,7 +120,7 @@ def _render(draw: Drawing, height: float, width: float = 7.0, bottom: float = 0.
         except OSError:
             pass
     if _WORKERS:
-        return _WORKERS[-1].submit(key, draw, height, width, bottom, stored)
+        return _WORKERS[-1].draw(key, draw, height, width, bottom, stored)
     return _draw_kept(draw, height, width, bottom, stored)
 
 
