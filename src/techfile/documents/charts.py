@@ -1,5 +1,6 @@
 """Charts as deterministic SVG (matplotlib, imported only when a chart is drawn): model metrics by subgroup with
-their thresholds, dataset composition, and lineage diagrams (laid out by grandalf, imported only when one is drawn)."""
+their thresholds, dataset composition, and lineage diagrams (laid out by grandalf, imported only when one is drawn).
+A build keeps them in a store (`chart_store`) and draws the rest in worker processes (`chart_workers`)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class _Workers:
     `drawn_here`, which this process draws itself), and the charts handed to them."""
 
     def __init__(self, start: Callable[[], Executor], drawn_here: int) -> None:
-        self.start, self.pool, self.drawn_here = start, None, drawn_here
+        self.start, self.drawn_here = start, drawn_here
+        self.pool: Executor | None = None
         self.handed: dict[str, PendingChart] = {}  # by drawing key: a chart two documents embed is drawn once
 
     def draw(self, key: str | None, *arguments: Any) -> bytes | PendingChart:
