@@ -29,7 +29,7 @@ from techfile.loading import load_project
 from techfile.project import Metric, MetricResult
 from techfile.publish.build import build
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_project"
+from conftest import SAMPLE
 
 
 def equal_rows(value: float, metric: Metric) -> list[ResultVerdict]:
@@ -54,9 +54,9 @@ def test_a_range_of_no_width_is_padded_and_drawn_without_a_warning(value: float,
 def sample_charts() -> list[Chart]:
     """Every model and dataset chart of the sample, and its risk heat map, asked for in the order documents ask."""
     project = load_project(SAMPLE).project
-    charts = [chart for model in project.models for chart in model_charts(model)]
-    charts += [dataset_chart(dataset) for dataset in project.datasets]
-    return [*(c for c in charts if c is not None), risk_heatmap(project.risks)]
+    found = [chart for model in project.models for chart in model_charts(model)]
+    found += [dataset_chart(dataset) for dataset in project.datasets]
+    return [*(c for c in found if c is not None), risk_heatmap(project.risks)]
 
 
 def test_charts_drawn_in_worker_processes_are_the_charts_drawn_here() -> None:

@@ -163,7 +163,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
             pdfs.start()
         try:
             documents = _rendered(project, info, renderer, only, tools, jobs, writer.rendered)
-            writer.finish(documents)
+            writer.finish()
             feed.close()
         except BaseException:
             feed.abandon()
@@ -228,7 +228,7 @@ def _rendered(project: Project, info: BuildInfo, renderer: Renderer, only: set[s
 
 class _Feed:
     """Documents handed by the rendering thread to a background edition as they are written: iterating ends when
-    the feed is closed, and raises FeedAbandoned when rendering failed."""
+    the feed is closed, and raises _FeedAbandoned when rendering failed."""
 
     def __init__(self) -> None:
         self.queue: queue.SimpleQueue[Document | None] = queue.SimpleQueue()
@@ -248,10 +248,10 @@ class _Feed:
         while (document := self.queue.get()) is not None:
             yield document
         if self.abandoned:
-            raise FeedAbandoned
+            raise _FeedAbandoned
 
 
-class FeedAbandoned(Exception):
+class _FeedAbandoned(Exception):
     """Rendering failed: the documents fed so far are not to be published."""
 
 
@@ -269,11 +269,10 @@ class _MarkdownWriter:
         while self.waiting and all(chart.ready for chart in self.waiting[0].charts):
             self._write(self.waiting.pop(0).with_charts_drawn())
 
-    def finish(self, documents: list[Document]) -> None:
+    def finish(self) -> None:
         """Write the documents still waiting for their charts (`render_documents` has drawn them all)."""
-        drawn = {document.id: document for document in documents}
         for document in self.waiting:
-            self._write(drawn[document.id])
+            self._write(document.with_charts_drawn())
         self.waiting = []
 
     def _write(self, document: Document) -> None:
