@@ -331,7 +331,7 @@ def test_pdfs_hold_no_script_and_link_only_where_allowed(hostile_build: BuildRes
 
 
 def test_charts_are_svg_with_payloads_as_text_only(hostile: Filled, hostile_build: BuildResult) -> None:
-    """Charts and lineage diagrams (matplotlib SVG) carry names from the sources: as escaped text, never as markup,
+    """Charts and lineage diagrams (SVG written by documents/svg.py) carry names from the sources: as escaped text, never as markup,
     script, links or mathtext."""
     import xml.etree.ElementTree as ET
 

@@ -134,7 +134,7 @@ def test_model_card_charts_have_a_legend_and_every_threshold(cards: BuildResult)
                 continue
             svg = svg_path.read_text(encoding="utf-8")
             texts = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
-            assert 'id="legend_1"' in svg and "estimate, 95% CI" in texts
+            assert 'id="legend"' in svg and "estimate, 95% CI" in texts
             limits = {v.limit for v in judge_results(model) if v.metric.id == metric.id and v.limit is not None}
             values = {b for limit in limits for b in (limit.low, limit.high) if b is not None}
             assert values

@@ -123,7 +123,7 @@ def _parse_only(value: str | None) -> set[str] | None:
 @click.option("--no-pdf", is_flag=True, help="Skip the PDFs.")
 @click.option("--no-docx", is_flag=True, help="Skip the Word (DOCX) editions.")
 @click.option("--no-xlsx", is_flag=True, help="Skip the spreadsheet (XLSX) editions.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Charts and PDFs made in parallel [default: CPU count].")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="PDFs and DOCX made in parallel [default: CPU count].")
 @click.option("--sign", "sign_key", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="KEY",
               help="Sign every approved PDF (PAdES) with this PKCS#12 file or PEM private key (needs techfile[sign]).")
 @click.option("--sign-cert", type=click.Path(dir_okay=False, path_type=str), default=None, metavar="CERT",

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from techfile.assess.gaps import requested_documents
 from techfile.assess.pages import planned_documents
 from techfile.documents.base import BuildInfo, Document
-from techfile.documents.charts import draw_handed_charts
 from techfile.documents.datasheet import datasheet_documents
 from techfile.documents.declaration import declaration_documents
 from techfile.documents.fria import fria_documents
@@ -72,8 +71,7 @@ def render_documents(project: Project, build: BuildInfo, renderer: Renderer, onl
     A project that names no documents gets the ones its EU AI Act risk class requires (all, outside the EU AI Act).
     Prose may link to every document of a full build and show images from the project (collected in the renderer's
     policy); the site drops the links to documents `only` leaves out. Each document is passed to `rendered` as soon
-    as it is rendered (its charts may still be drawn by worker processes: documents/charts.py chart_workers); all
-    charts are drawn by the time this returns.
+    as it is rendered.
     """
     renderer.policy = LinkPolicy(pages=frozenset(planned_documents(project)), root=project.root)
     wanted = requested_kinds(project)
@@ -87,8 +85,7 @@ def render_documents(project: Project, build: BuildInfo, renderer: Renderer, onl
     home = home_document(project, build, renderer, documents)
     if rendered is not None:
         rendered(home)
-    draw_handed_charts()
-    return [document.with_charts_drawn() for document in (home, *documents)]
+    return [home, *documents]
 
 
 def requested_kinds(project: Project) -> list[str]:

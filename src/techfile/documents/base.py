@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from markupsafe import Markup
 
@@ -24,34 +23,17 @@ def present_or_missing(value: object, point: str, hint: str = "") -> object:
     return Missing(point, hint) if value is None or value == "" or value == [] else value
 
 
-class Drawn(Protocol):
-    """The SVG of a chart another process draws (documents/charts.py PendingChart)."""
-
-    def ready(self) -> bool: ...
-
-    def result(self) -> bytes: ...
-
-
 @dataclass(frozen=True)
 class Chart:
     """An SVG chart a document embeds; stored next to the Markdown as charts/<name>.svg."""
 
     name: str
-    svg: bytes | Drawn  # Drawn while a worker process draws it (documents/charts.py chart_workers)
+    svg: bytes
     alt: str
 
     @property
     def href(self) -> Markup:
         return Markup(f"charts/{self.name}.svg")  # names are built from schema-checked ids
-
-    @property
-    def ready(self) -> bool:
-        """Whether its SVG is there (drawn here, or by a worker that has finished)."""
-        return isinstance(self.svg, bytes) or self.svg.ready()
-
-    def drawn(self) -> Chart:
-        """This chart with its SVG (waiting for the worker drawing it, if one is)."""
-        return self if isinstance(self.svg, bytes) else replace(self, svg=self.svg.result())
 
 
 @dataclass(frozen=True)
@@ -124,10 +106,6 @@ class Document:
 
     def with_tables(self, *tables: Table) -> Document:
         return replace(self, tables=self.tables + tables)
-
-    def with_charts_drawn(self) -> Document:
-        """This document with the SVG of every chart it embeds (waiting for charts drawn in other processes)."""
-        return replace(self, charts=tuple(chart.drawn() for chart in self.charts))
 
 
 @dataclass(frozen=True)

@@ -1,184 +1,74 @@
-"""Charts as deterministic SVG (matplotlib, imported only when a chart is drawn): model metrics by subgroup with
-their thresholds, dataset composition, and lineage diagrams (laid out by grandalf, imported only when one is drawn).
-A build keeps them in a store (`chart_store`) and draws the rest in worker processes (`chart_workers`)."""
+"""Charts as deterministic SVG, written directly (documents/svg.py): model metrics by slice with their thresholds,
+dataset composition, the risk heat map, and lineage diagrams (laid out by grandalf, imported only when one is drawn)."""
 
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
-from contextlib import contextmanager
-from functools import partial
-from pathlib import Path
-from typing import Any
-
-from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, DiagramNode, LineageDiagram, NodeKey
+from techfile.assess.lineage import FOCUS, JOB, MAPPED, UNMAPPED, LineageDiagram, NodeKey
 from techfile.assess.metrics import ResultVerdict, judge_results
 from techfile.documents.base import Chart
+from techfile.documents.svg import Canvas, middle, text_width, tick_labels, ticks
 from techfile.project import Dataset, Metric, Model, Risk
 
-STYLE = {
-    "svg.hashsalt": "techfile",  # stable element ids
-    "svg.fonttype": "none",  # text stays text, set in the shipped DejaVu Sans
-    "font.family": "DejaVu Sans",
-    "font.size": 8,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "text.parse_math": False,  # source text is text: a `$` never starts mathtext (an unknown symbol would crash)
-}
-BAR, NEAR, FAIL, THRESHOLD = "#3f51b5", "#f9a825", "#c62828", "#212121"
+BAR, NEAR, FAIL, THRESHOLD, NEUTRAL_LINE = "#3f51b5", "#f9a825", "#c62828", "#212121", "#9e9e9e"
+GRID, AXIS, TICK_TEXT = "#e0e0e0", "#212121", "#212121"
 NEAR_MARGIN = 0.025  # a passing result this close to its threshold is drawn in amber
+INCH = 72.0  # charts are laid out in points
+WIDTH = 7.0 * INCH
+SIZE, SMALL = 8.0, 7.0  # text sizes: axes and titles, legends
+TICK = 3.5
 
 
-_STORE: list[tuple[Path, str]] = []  # (folder, salt) while a build keeps a chart cache (see chart_store)
-_WORKERS: list[_Workers] = []  # while a build draws charts in other processes (see chart_workers)
-Drawing = partial  # a module-level drawing function with its data: picklable, so that a worker process can draw it
+class _Axis:
+    """A value axis mapped onto the points from `start` to `end`."""
+
+    def __init__(self, low: float, high: float, start: float, end: float) -> None:
+        self.low, self.high, self.start, self.end = low, high, start, end
+
+    def at(self, value: float) -> float:
+        return self.start + (value - self.low) / (self.high - self.low) * (self.end - self.start)
 
 
-@contextmanager
-def chart_store(folder: Path, salt: str) -> Iterator[None]:
-    """Within the block, keep each drawn chart in `folder` under the digest of what it draws (the drawing code, the
-    data it draws, its size, `salt`: techfile's code and tool versions) and reuse it instead of drawing again."""
-    _STORE.append((folder, salt))
-    try:
-        yield
-    finally:
-        _STORE.pop()
+def _label_margin(labels: list[str], size: float = SIZE) -> float:
+    """Room left of the axes for the longest row label, its tick and a small gap (at most 60% of the width)."""
+    return min(0.6 * WIDTH, 10 + TICK + 3 + max((text_width(text, size) for text in labels), default=20))
 
 
-DRAWN_HERE = 16  # a worker costs about a second to start (Python, techfile, matplotlib), a chart about a tenth
+def _fit_width(text: str, room: float, size: float = SIZE) -> str:
+    """`text`, shortened from the front to fit `room` points."""
+    return _fit(text, max(4, int(room / text_width("x", size))))
 
 
-class _Workers:
-    """The worker processes charts are drawn in (started by the first chart that must be drawn after the first
-    `drawn_here`, which this process draws itself), and the charts handed to them."""
-
-    def __init__(self, start: Callable[[], Executor], drawn_here: int) -> None:
-        self.start, self.drawn_here = start, drawn_here
-        self.pool: Executor | None = None
-        self.handed: dict[str, PendingChart] = {}  # by drawing key: a chart two documents embed is drawn once
-
-    def draw(self, key: str | None, *arguments: Any) -> bytes | PendingChart:
-        if key is not None and key in self.handed:
-            return self.handed[key]
-        if self.drawn_here > 0:
-            self.drawn_here -= 1
-            return _draw_kept(*arguments)
-        if self.pool is None:
-            self.pool = self.start()
-        pending = PendingChart(self.pool.submit(_draw_kept, *arguments), arguments)
-        self.handed[key or f"unkeyed-{len(self.handed)}"] = pending
-        return pending
+def _right_edge(low: float, high: float, whole: bool = False) -> float:
+    """Where the axes end: 0.15 in from the right, or further in when the last tick label needs it."""
+    values = ticks(low, high, whole=whole)
+    return WIDTH - max(0.15 * INCH, text_width(tick_labels(values)[-1], SIZE) / 2 + 2)
 
 
-class PendingChart:
-    """A chart handed to a worker process; `result()` gives its SVG, drawing it here if no worker has begun it."""
-
-    def __init__(self, future: Future[bytes], arguments: tuple[Any, ...]) -> None:
-        self.future, self.arguments = future, arguments
-        self.svg: bytes | None = None
-
-    def ready(self) -> bool:
-        """Whether `result()` would return at once (drawn here, or by a worker that has finished)."""
-        return self.svg is not None or (self.future.done() and not self.future.cancelled())
-
-    def result(self) -> bytes:
-        if self.svg is None:
-            self.svg = _draw_kept(*self.arguments) if self.future.cancel() else self.future.result()
-        return self.svg
+def _value_axis(canvas: Canvas, axis: _Axis, top: float, bottom: float, title: str | None = None,
+                whole: bool = False) -> None:
+    """Grid lines, the bottom spine, tick marks and their labels (and the axis title below them)."""
+    values = ticks(axis.low, axis.high, whole=whole)
+    for value, label in zip(values, tick_labels(values), strict=True):
+        x = axis.at(value)
+        canvas.line([(x, top), (x, bottom)], GRID, 0.5)
+        canvas.line([(x, bottom), (x, bottom + TICK)], AXIS)
+        canvas.text(x, bottom + TICK + 2 + SIZE * 0.75, label, anchor="middle")
+    canvas.line([(axis.start, bottom), (axis.end, bottom)], AXIS)
+    if title:
+        canvas.text((axis.start + axis.end) / 2, bottom + TICK + 2 + SIZE * 2.1, title, anchor="middle")
 
 
-@contextmanager
-def chart_workers(start: Callable[[], Executor], drawn_here: int | None = None) -> Iterator[None]:
-    """Within the block, a chart that is not in the chart store is handed to the pool `start` makes while this
-    process renders on (its Chart holds a PendingChart until `draw_handed_charts`); the first `drawn_here` such charts
-    are drawn here, so that a project with few charts starts no process."""
-    workers = _Workers(start, DRAWN_HERE if drawn_here is None else drawn_here)
-    _WORKERS.append(workers)
-    try:
-        yield
-    finally:
-        _WORKERS.pop()
-        if workers.pool is not None:
-            workers.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def draw_handed_charts() -> None:
-    """Draw here every chart handed to the workers that none has begun, the last handed first (the workers take them
-    from the front), and wait for the rest: after this every PendingChart's result is ready."""
-    if _WORKERS:
-        for pending in reversed(_WORKERS[-1].handed.values()):
-            pending.result()
-
-
-def _render(draw: Drawing, height: float, width: float = 7.0, bottom: float = 0.5) -> bytes | PendingChart:
-    key = _drawing_key(draw, height, width, bottom) if _STORE or _WORKERS else None
-    stored = _STORE[-1][0] / f"{key}.svg" if key is not None and _STORE else None
-    if stored is not None:
-        try:
-            return stored.read_bytes()
-        except OSError:
-            pass
-    if _WORKERS:
-        return _WORKERS[-1].draw(key, draw, height, width, bottom, stored)
-    return _draw_kept(draw, height, width, bottom, stored)
-
-
-def _draw_kept(draw: Drawing, height: float, width: float, bottom: float, stored: Path | None) -> bytes:
-    """The chart drawn, and kept at `stored` (when there is a store) for the next build."""
-    svg = _draw(draw, height, width, bottom)
-    if stored is not None:
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        temporary = stored.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(svg)
-        os.replace(temporary, stored)
-    return svg
-
-
-def _drawing_key(draw: Drawing, height: float, width: float, bottom: float) -> str | None:
-    """A digest of everything a drawing uses: its function's code and constants, default arguments and the data it
-    is given (by repr; None, so no reuse, when a repr is an object's address rather than its content)."""
-    data = (draw.args, sorted(draw.keywords.items()))
-    text = repr((_code_text(draw.func.__code__), draw.func.__defaults__, data, height, width, bottom, STYLE,
-                 _STORE[-1][1] if _STORE else ""))
-    if " at 0x" in text:
-        return None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _code_text(code: Any) -> str:
-    consts = [_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts]
-    return repr((code.co_qualname, code.co_code, consts, code.co_names))
-
-
-def _draw(draw: Any, height: float, width: float, bottom: float) -> bytes:
-    import matplotlib
-    from matplotlib.figure import Figure
-
-    with matplotlib.rc_context(STYLE):
-        figure = Figure(figsize=(width, height))
-        draw(figure)
-        _fit_margins(figure, width, height, bottom)
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "techfile"})
-    return buffer.getvalue()
-
-
-def _fit_margins(figure: Any, width: float, height: float, bottom: float = 0.5) -> None:
-    """Margins from the longest tick label, in inches (`bottom` below the axes): one drawing pass instead of
-    tight_layout's two."""
-    labels = [t.get_text() for axes in figure.axes for t in axes.get_yticklabels()]
-    left = min(0.6, (0.3 + 0.068 * max((len(text) for text in labels), default=4)) / width)
-    rows = max(1, len(figure.axes))
-    figure.subplots_adjust(left=left, right=1 - 0.15 / width, top=1 - 0.3 / height, bottom=bottom / height,
-                           hspace=0.9 * rows / height)
+def _row_labels(canvas: Canvas, left: float, rows: list[tuple[float, str]], top: float, bottom: float) -> None:
+    """The left spine with a tick and a right-aligned label per row (y, label)."""
+    canvas.line([(left, top), (left, bottom)], AXIS)
+    for y, label in rows:
+        canvas.line([(left - TICK, y), (left, y)], AXIS)
+        canvas.text(left - TICK - 3, middle(y, SIZE), _fit_width(label, left - TICK - 6), anchor="end")
 
 
 def model_charts(model: Model) -> list[Chart]:
     """One dot-and-whisker chart per metric with per-slice results: the estimate and its 95% CI per slice, each
-    threshold a labelled dashed line, a legend in the figure, the axis fitted to values, intervals and thresholds
+    threshold a labelled dashed line, a legend under the axes, the axis fitted to values, intervals and thresholds
     (around 0 for a difference, 1 for a ratio)."""
     verdicts = judge_results(model)
     charts = []
@@ -186,54 +76,83 @@ def model_charts(model: Model) -> list[Chart]:
         rows = [v for v in verdicts if v.metric.id == metric.id]
         if not any(v.scope != "overall" for v in rows):
             continue
-        legend_rows = -(-(3 + len(_threshold_lines(rows)) + (metric.comparison in NEUTRAL)) // 2)
-        bottom = 0.55 + 0.17 * legend_rows
-        svg = _render(partial(_draw_estimates, rows=rows, metric=metric), height=0.6 + bottom + 0.2 * len(rows),
-                      bottom=bottom)
         thresholds = ", ".join(f"{value:g}" for value, _ in _threshold_lines(rows))
-        charts.append(Chart(f"model-{model.id}-{metric.id}", svg,
+        charts.append(Chart(f"model-{model.id}-{metric.id}", estimates_svg(rows, metric),
                             f"{metric.name} of {model.name} by slice: estimates with 95% confidence intervals"
                             + (f"; dashed lines: thresholds {thresholds}" if thresholds else "")))
     return charts
 
 
 NEUTRAL = {"difference": 0.0, "ratio": 1.0}
-THRESHOLD_STYLES = ["--", ":", "-."]
+THRESHOLD_DASHES = ["4,2", "1,1.8", "6,2,1,2"]
+ROW = 0.2 * INCH
+LEGEND_ROW = 0.17 * INCH
 
 
-def _draw_estimates(figure: Any, rows: list[ResultVerdict], metric: Metric) -> None:
-    from matplotlib.lines import Line2D
+def estimates_svg(rows: list[ResultVerdict], metric: Metric) -> bytes:
+    """The chart of one metric's results, a row per result."""
+    lines = _threshold_lines(rows)
+    neutral = NEUTRAL.get(metric.comparison or "")
+    legend: list[tuple[str, str | None, bool, str]] = [  # colour, dash, with a dot, text
+        (BAR, None, True, "estimate, 95% CI"), (NEAR, None, True, f"passes within {NEAR_MARGIN:g} of its threshold"),
+        (FAIL, None, True, "fails its threshold")]
+    for index, (value, scopes) in enumerate(lines):
+        legend.append((THRESHOLD, THRESHOLD_DASHES[index % len(THRESHOLD_DASHES)], False,
+                       f"threshold {value:g} ({', '.join(scopes)})"))
+    if neutral is not None:
+        legend.append((NEUTRAL_LINE, None, False, f"no {metric.comparison} ({neutral:g})"))
+    legend_rows = -(-len(legend) // 2)
+    top, below = 0.3 * INCH, 0.55 * INCH + LEGEND_ROW * legend_rows
+    height = top + below + 0.3 * INCH + ROW * len(rows)
+    labels = _slice_labels(rows)
+    left = _label_margin(labels)
+    low, high = _axis_range(rows, [value for value, _ in lines], neutral)
+    axis = _Axis(low, high, left, _right_edge(low, high))
+    bottom = height - below
+    pitch = (bottom - top) / len(rows)
+    centres = [top + pitch * (index + 0.5) for index in range(len(rows))]
 
-    axes = figure.add_subplot(1, 1, 1)
-    positions = list(range(len(rows)))
-    for position, verdict in zip(positions, rows, strict=True):
+    canvas = Canvas(WIDTH, height)
+    canvas.text(left, top - 7, f"{metric.name} by slice", size=SIZE)
+    _value_axis(canvas, axis, top, bottom, metric.name + ("" if metric.higher_is_better else " (lower is better)"))
+    for index, (value, _) in enumerate(lines):
+        canvas.line([(axis.at(value), top), (axis.at(value), bottom)], THRESHOLD, 0.9,
+                    THRESHOLD_DASHES[index % len(THRESHOLD_DASHES)])
+    if neutral is not None:
+        canvas.line([(axis.at(neutral), top), (axis.at(neutral), bottom)], NEUTRAL_LINE, 0.6)
+    _row_labels(canvas, left, list(zip(centres, labels, strict=True)), top, bottom)
+    for y, verdict in zip(centres, rows, strict=True):
         colour = FAIL if verdict.passed is False else NEAR if _near(verdict.result.value, verdict.threshold) else BAR
         if len(verdict.result.ci) == 2:
-            axes.plot(verdict.result.ci, [position, position], color=colour, linewidth=1.2, solid_capstyle="butt")
-            axes.plot(verdict.result.ci, [position, position], color=colour, linestyle="none", marker="|", markersize=5)
-        axes.plot([verdict.result.value], [position], color=colour, marker="o", markersize=4, linestyle="none")
-    handles = [Line2D([], [], color=BAR, marker="o", markersize=4, linewidth=1.2, label="estimate, 95% CI"),
-               Line2D([], [], color=NEAR, marker="o", markersize=4, linewidth=1.2,
-                      label=f"passes within {NEAR_MARGIN:g} of its threshold"),
-               Line2D([], [], color=FAIL, marker="o", markersize=4, linewidth=1.2, label="fails its threshold")]
-    lines = _threshold_lines(rows)
-    for index, (value, scopes) in enumerate(lines):
-        style = THRESHOLD_STYLES[index % len(THRESHOLD_STYLES)]
-        axes.axvline(value, color=THRESHOLD, linestyle=style, linewidth=0.9)
-        handles.append(Line2D([], [], color=THRESHOLD, linestyle=style, linewidth=0.9,
-                              label=f"threshold {value:g} ({', '.join(scopes)})"))
-    neutral = NEUTRAL.get(metric.comparison or "")
-    if neutral is not None:
-        axes.axvline(neutral, color="#9e9e9e", linewidth=0.6)
-        handles.append(Line2D([], [], color="#9e9e9e", linewidth=0.6, label=f"no {metric.comparison} ({neutral:g})"))
-    axes.set_xlim(*_axis_range(rows, [value for value, _ in lines], neutral))
-    axes.set_yticks(positions, _slice_labels(rows))
-    axes.set_ylim(len(rows) - 0.5, -0.5)
-    axes.grid(axis="x", color="#e0e0e0", linewidth=0.5)
-    axes.set_axisbelow(True)
-    axes.set_xlabel(metric.name + ("" if metric.higher_is_better else " (lower is better)"))
-    axes.set_title(f"{metric.name} by slice", loc="left", fontsize=8)
-    figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False, fontsize=7)
+            low, high = (axis.at(end) for end in verdict.result.ci)
+            canvas.line([(low, y), (high, y)], colour, 1.2)
+            for end in (low, high):
+                canvas.line([(end, y - 2.5), (end, y + 2.5)], colour, 1.0)
+        canvas.circle(axis.at(verdict.result.value), y, 2.0, colour)
+    _legend(canvas, legend, bottom + 0.55 * INCH)
+    return canvas.svg()
+
+
+def _legend(canvas: Canvas, entries: list[tuple[str, str | None, bool, str]], top: float) -> None:
+    """The legend in two columns (filled down, then across), centred under the axes: a line sample (with a dot for
+    the estimate rows) and its text per entry."""
+    rows = -(-len(entries) // 2)
+    columns = [entries[:rows], entries[rows:]]
+    sample, gap = 16.0, 24.0
+    widths = [max((sample + 5 + text_width(text, SMALL) for *_, text in column), default=0.0) for column in columns]
+    room = (WIDTH - 8 - gap) / 2
+    widths = [min(width, room) for width in widths]
+    x = max(4.0, (WIDTH - sum(widths) - gap) / 2)
+    canvas.group("legend")
+    for column, width in zip(columns, widths, strict=True):
+        for row, (colour, dash, dot, text) in enumerate(column):
+            y = top + LEGEND_ROW * (row + 0.5)
+            canvas.line([(x, y), (x + sample, y)], colour, 1.2 if dot else 0.9, dash)
+            if dot:
+                canvas.circle(x + sample / 2, y, 2.0, colour)
+            canvas.text(x + sample + 5, middle(y, SMALL), _fit_width(text, width - sample - 5, SMALL), size=SMALL)
+        x += width + gap
+    canvas.end()
 
 
 def _threshold_lines(rows: list[ResultVerdict]) -> list[tuple[float, list[str]]]:
@@ -281,19 +200,31 @@ def dataset_chart(dataset: Dataset) -> Chart | None:
                        [s.count for s in composition.subgroups]))
     if not panels:
         return None
-
-    svg = _render(partial(_draw_composition, panels=panels), height=sum(0.9 + 0.22 * len(labels) for _, labels, _ in panels))
-    return Chart(f"dataset-{dataset.id}", svg, f"{dataset.name}: composition by split, label and subgroup")
+    return Chart(f"dataset-{dataset.id}", composition_svg(panels), f"{dataset.name}: composition by split, label and subgroup")
 
 
-def _draw_composition(figure: Any, panels: list[tuple[str, list[str], list[int]]]) -> None:
-    grid = figure.add_gridspec(len(panels), 1, height_ratios=[len(labels) + 2 for _, labels, _ in panels])
-    for index, (title, labels, counts) in enumerate(panels):
-        axes = figure.add_subplot(grid[index])
-        axes.barh(range(len(labels)), counts, color=BAR, height=0.6)
-        axes.set_yticks(list(range(len(labels))), labels)
-        axes.invert_yaxis()
-        axes.set_title(title, loc="left")
+BAR_ROW = 0.22 * INCH
+
+
+def composition_svg(panels: list[tuple[str, list[str], list[int]]]) -> bytes:
+    """A panel of horizontal bars per (title, labels, counts), each bar with its count at its end."""
+    canvas = Canvas(WIDTH, sum(0.9 * INCH + BAR_ROW * len(labels) for _, labels, _ in panels))
+    left = _label_margin([label for _, labels, _ in panels for label in labels])
+    y = 0.0
+    for title, labels, counts in panels:
+        top = y + 22
+        bottom = top + BAR_ROW * len(labels)
+        high = max(1.0, max(counts) * 1.15)
+        axis = _Axis(0.0, high, left, _right_edge(0.0, high, whole=True))
+        canvas.text(left, top - 7, title)
+        _value_axis(canvas, axis, top, bottom, whole=True)
+        centres = [top + BAR_ROW * (index + 0.5) for index in range(len(labels))]
+        for centre, count in zip(centres, counts, strict=True):
+            canvas.rect(left, centre - BAR_ROW * 0.3, axis.at(count) - left, BAR_ROW * 0.6, BAR)
+            canvas.text(axis.at(count) + 3, middle(centre, SMALL), f"{count}", size=SMALL, colour="#424242")
+        _row_labels(canvas, left, list(zip(centres, labels, strict=True)), top, bottom)
+        y += 0.9 * INCH + BAR_ROW * len(labels)
+    return canvas.svg()
 
 
 def _slice_labels(rows: list[ResultVerdict]) -> list[str]:
@@ -316,43 +247,70 @@ def risk_heatmap(risks: list[Risk]) -> Chart | None:
     levels = ["low", "medium", "high", "critical"]
     counts = [[sum(1 for r in risks if r.inherent_level == inherent and r.residual_level == residual) for residual in levels]
               for inherent in reversed(levels)]
-    return Chart("risk-heatmap", _render(partial(_draw_heatmap, counts=counts, levels=levels), height=3.2, width=4.2),
-                 "Heat map of risks: inherent level against residual level")
+    return Chart("risk-heatmap", heatmap_svg(counts, levels), "Heat map of risks: inherent level against residual level")
 
 
-def _draw_heatmap(figure: Any, counts: list[list[int]], levels: list[str]) -> None:
-    axes = figure.add_subplot(1, 1, 1)
-    # cells as vector shapes: an image (imshow) would be a raster embedded in the SVG
-    axes.pcolormesh([c - 0.5 for c in range(5)], [r - 0.5 for r in range(5)], counts, cmap="Oranges", vmin=0,
-                    vmax=max(1, max(max(row) for row in counts)), edgecolors="white", linewidth=1)
-    axes.set_xlim(-0.5, 3.5)
-    axes.set_ylim(3.5, -0.5)
-    axes.set_aspect("equal")
+ORANGES = ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#a63603", "#7f2704"]
+CELL = 0.6 * INCH
+
+
+def heatmap_svg(counts: list[list[int]], levels: list[str]) -> bytes:
+    """A square per (inherent, residual) pair shaded by its count, highest inherent level on top; the count written
+    in each square that has one (white on the dark shades)."""
+    canvas = Canvas(4.2 * INCH, 3.2 * INCH)
+    left, top = 0.95 * INCH, 0.3 * INCH
+    most = max(1, max(max(row) for row in counts))
+    canvas.text(left, top - 7, "Risks by inherent and residual level")
     for row, values in enumerate(counts):
         for column, count in enumerate(values):
-            axes.text(column, row, str(count) if count else "", ha="center", va="center", fontsize=10)
-    axes.set_xticks(range(4), levels)
-    axes.set_yticks(range(4), list(reversed(levels)))
-    axes.set_xlabel("Residual level")
-    axes.set_ylabel("Inherent level")
-    axes.set_title("Risks by inherent and residual level", loc="left", fontsize=8)
+            x, y = left + CELL * column, top + CELL * row
+            share = count / most
+            canvas.rect(x + 0.5, y + 0.5, CELL - 1, CELL - 1, _shade(share))
+            if count:
+                canvas.text(x + CELL / 2, middle(y + CELL / 2, 10), str(count), size=10, anchor="middle",
+                            colour="#ffffff" if share > 0.55 else "#212121")
+    bottom, right = top + CELL * len(counts), left + CELL * len(levels)
+    canvas.line([(left, top), (left, bottom), (right, bottom)], AXIS)
+    for index, level in enumerate(levels):
+        x, y = left + CELL * (index + 0.5), top + CELL * (index + 0.5)
+        canvas.line([(x, bottom), (x, bottom + TICK)], AXIS)
+        canvas.text(x, bottom + TICK + 2 + SIZE * 0.75, level, anchor="middle")
+        canvas.line([(left - TICK, y), (left, y)], AXIS)
+        canvas.text(left - TICK - 3, middle(y, SIZE), levels[-1 - index], anchor="end")
+    canvas.text((left + right) / 2, bottom + TICK + 2 + SIZE * 2.1, "Residual level", anchor="middle")
+    canvas.text(14, (top + bottom) / 2, "Inherent level", anchor="middle", rotated=True)
+    return canvas.svg()
+
+
+def _shade(share: float) -> str:
+    """The colour `share` (0 to 1) of the way along the orange scale."""
+    position = min(max(share, 0.0), 1.0) * (len(ORANGES) - 1)
+    index = min(int(position), len(ORANGES) - 2)
+    fraction = position - index
+    low, high = (tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5)) for colour in ORANGES[index:index + 2])
+    return "#" + "".join(f"{round(a + (b - a) * fraction):02x}" for a, b in zip(low, high, strict=True))
 
 
 # --- lineage diagrams ---------------------------------------------------------------------------
 
 # Layout units are 1/100 inch. Layers run top to bottom, one per step of the lineage, so that long chains fit a page.
 NODE_WIDTH, NODE_HEIGHT, LAYER_GAP, ROW_GAP, COMPONENT_GAP = 190.0, 42.0, 34.0, 20.0, 40.0
-LEGEND_ROW = 22.0
-LINEAGE_STYLES = {  # role → face colour, edge colour, line style, text colour, legend
-    FOCUS: (BAR, BAR, "solid", "white", "this dataset"),
-    MAPPED: ("#c5cae9", BAR, "solid", "#1a237e", "other techfile dataset"),
-    UNMAPPED: ("white", "#757575", "dashed", "#212121", "dataset outside techfile"),
-    JOB: ("#fff3e0", "#ef6c00", "solid", "#212121", "job"),
+LEGEND_HEIGHT = 22.0
+LINEAGE_STYLES = {  # role → face colour, edge colour, dashed, text colour, legend
+    FOCUS: (BAR, BAR, False, "#ffffff", "this dataset"),
+    MAPPED: ("#c5cae9", BAR, False, "#1a237e", "other techfile dataset"),
+    UNMAPPED: ("#ffffff", "#757575", True, "#212121", "dataset outside techfile"),
+    JOB: ("#fff3e0", "#ef6c00", False, "#212121", "job"),
 }
+UNIT = INCH / 100
 
 
 def lineage_chart(name: str, diagram: LineageDiagram, alt: str) -> Chart:
     """A lineage diagram read top to bottom: datasets as rounded boxes, jobs as square ones, arrows from input to output."""
+    return Chart(name, lineage_svg(diagram), alt)
+
+
+def lineage_svg(diagram: LineageDiagram) -> bytes:
     centres, paths = _lineage_layout(diagram)
     nodes = {node.key: node for node in diagram.nodes}
     roles = [role for role in LINEAGE_STYLES if any(n.role == role for n in diagram.nodes)]
@@ -360,39 +318,47 @@ def lineage_chart(name: str, diagram: LineageDiagram, alt: str) -> Chart:
     right = max(x for x, _ in centres.values()) + NODE_WIDTH / 2 + 10
     columns = len(roles) if right - left >= 460 else 2
     top = max(y for _, y in centres.values()) + NODE_HEIGHT / 2 + 10
-    bottom = min(y for _, y in centres.values()) - NODE_HEIGHT / 2 - 10 - LEGEND_ROW * -(-len(roles) // columns)
+    legend_top = min(y for _, y in centres.values()) - NODE_HEIGHT / 2 - 10
+    bottom = legend_top - LEGEND_HEIGHT * -(-len(roles) // columns)
 
-    limits = (left, right, bottom, top)
-    drawing = partial(_draw_lineage, centres=centres, paths=paths, nodes=nodes, roles=roles, columns=columns, limits=limits)
-    return Chart(name, _render(drawing, height=(top - bottom) / 100, width=(right - left) / 100), alt)
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (x - left) * UNIT, (top - y) * UNIT
 
-
-def _draw_lineage(figure: Any, centres: dict[NodeKey, tuple[float, float]],
-                  paths: list[tuple[tuple[NodeKey, NodeKey], list[tuple[float, float]]]], nodes: dict[NodeKey, DiagramNode],
-                  roles: list[str], columns: int, limits: tuple[float, float, float, float]) -> None:
-    from matplotlib.patches import FancyBboxPatch, Patch
-
-    left, right, bottom, top = limits
-    axes = figure.add_axes((0, 0, 1, 1))  # the whole figure: the limits below hold the margins
-    axes.set_axis_off()
-    axes.set_xlim(left, right)
-    axes.set_ylim(bottom, top)
-    axes.set_aspect("equal")
+    canvas = Canvas((right - left) * UNIT, (top - bottom) * UNIT)
     for (source, target), points in paths:
-        _draw_arrow(axes, centres[source], centres[target], points)
+        (sx, sy), (tx, ty) = centres[source], centres[target]
+        half = NODE_HEIGHT / 2 if ty <= sy else -NODE_HEIGHT / 2
+        line = [(sx, sy - half), *points[1:-1], (tx, ty + half)]
+        canvas.arrow([at(x, y) for x, y in line], "#616161", 0.8, head=5.0)
     for key, (x, y) in centres.items():
         node = nodes[key]
-        face, edge, line, text, _ = LINEAGE_STYLES[node.role]
-        rounding = 1.0 if node.role == JOB else 10.0
-        axes.add_patch(FancyBboxPatch((x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2), NODE_WIDTH, NODE_HEIGHT,
-                                      boxstyle=f"round,pad=0,rounding_size={rounding}", facecolor=face,
-                                      edgecolor=edge, linestyle=line, linewidth=0.9, zorder=2))
-        axes.text(x, y + 7, _fit(node.label, 34), ha="center", va="center", fontsize=7, color=text, zorder=3,
-                  fontweight="bold" if node.role == FOCUS else "normal")
-        axes.text(x, y - 9, _fit(node.detail, 44), ha="center", va="center", fontsize=5.5, color=text, zorder=3)
-    handles = [Patch(facecolor=LINEAGE_STYLES[r][0], edgecolor=LINEAGE_STYLES[r][1], linestyle=LINEAGE_STYLES[r][2],
-                     label=LINEAGE_STYLES[r][4]) for r in roles]
-    axes.legend(handles=handles, loc="lower center", ncol=columns, frameon=False, fontsize=6)
+        face, edge, dashed, text, _ = LINEAGE_STYLES[node.role]
+        corner = at(x - NODE_WIDTH / 2, y + NODE_HEIGHT / 2)
+        canvas.rect(*corner, NODE_WIDTH * UNIT, NODE_HEIGHT * UNIT, face, edge, 0.9, "3,1.5" if dashed else None,
+                    rounding=(1.0 if node.role == JOB else 10.0) * UNIT)
+        canvas.text(*at(x, y + 7 - 2.5), _fit(node.label, 34), size=7, anchor="middle", colour=text,
+                    bold=node.role == FOCUS)
+        canvas.text(*at(x, y - 9 - 2), _fit(node.detail, 44), size=5.5, anchor="middle", colour=text)
+    _lineage_legend(canvas, roles, columns, (legend_top - bottom) * UNIT, canvas.height)
+    return canvas.svg()
+
+
+def _lineage_legend(canvas: Canvas, roles: list[str], columns: int, height: float, bottom: float) -> None:
+    """A swatch and the name of each role shown, in `columns`, centred at the foot of the diagram."""
+    size, swatch, gap = 6.0, 14.0, 16.0
+    rows = -(-len(roles) // columns)
+    width = max(swatch + 4 + text_width(LINEAGE_STYLES[role][4], size) for role in roles)
+    used = min(columns, len(roles))
+    x0 = max(2.0, (canvas.width - used * width - (used - 1) * gap) / 2)
+    canvas.group("legend")
+    for index, role in enumerate(roles):
+        face, edge, dashed, _, text = LINEAGE_STYLES[role]
+        row, column = divmod(index, columns)
+        x = x0 + column * (width + gap)
+        y = bottom - height + height / rows * (row + 0.5)
+        canvas.rect(x, y - 3.5, swatch, 7, face, edge, 0.8, "2,1" if dashed else None)
+        canvas.text(x + swatch + 4, middle(y, size), text, size=size)
+    canvas.end()
 
 
 def _lineage_layout(diagram: LineageDiagram) -> tuple[dict[NodeKey, tuple[float, float]], list[tuple[tuple[NodeKey, NodeKey], list[tuple[float, float]]]]]:
@@ -448,17 +414,6 @@ def _components(diagram: LineageDiagram) -> list[tuple[list[NodeKey], list[tuple
     return [([n.key for n in diagram.nodes if part[n.key] == index],
              [link for link in diagram.edges if part[link[0]] == index])
             for index in sorted(set(part.values()))]
-
-
-def _draw_arrow(axes: Any, source: tuple[float, float], target: tuple[float, float], points: list[tuple[float, float]]) -> None:
-    """An arrow from the bottom of the source box to the top of the target box, through the layout's bend points."""
-    half = NODE_HEIGHT / 2 if target[1] <= source[1] else -NODE_HEIGHT / 2
-    line = [(source[0], source[1] - half), *points[1:-1], (target[0], target[1] + half)]
-    if len(line) > 2:
-        axes.plot([p[0] for p in line[:-1]], [p[1] for p in line[:-1]], color="#616161", linewidth=0.8, zorder=1)
-    axes.annotate("", xy=line[-1], xytext=line[-2], zorder=1,
-                  arrowprops={"arrowstyle": "-|>", "color": "#616161", "linewidth": 0.8, "shrinkA": 0, "shrinkB": 0,
-                              "mutation_scale": 8})
 
 
 def _fit(text: str, width: int) -> str:

@@ -13,10 +13,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +24,6 @@ from techfile.assess.pages import planned_documents
 from techfile.diagnostics import Diagnostic
 from techfile.documents import render_documents, unavailable_kinds
 from techfile.documents.base import BuildInfo, Document
-from techfile.documents.charts import chart_store, chart_workers
 from techfile.documents.render import Renderer, RenderError
 from techfile.loading import load_project
 from techfile.project import Project
@@ -35,7 +32,6 @@ from techfile.publish.manifest import assessment_record, evidence_files, source_
 from techfile.publish.output import OutputBusy, logo_name, sibling_names, staged_output, write_charts, write_images, write_logo
 from techfile.publish.pdf import PdfError, PdfJob, count_pages, embedded_charts, job_key, make_pdf, worker_init
 from techfile.publish.site import DOWNLOADS, SiteError, build_site
-from techfile.resources import user_cache_dir
 from techfile.source_date import SourceDateError, source_date_epoch
 from techfile.sources.git import git_history, git_state
 
@@ -162,8 +158,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         if pdf:
             pdfs.start()
         try:
-            documents = _rendered(project, info, renderer, only, tools, jobs, writer.rendered)
-            writer.finish()
+            documents = _rendered(project, info, renderer, only, writer.write)
             feed.close()
         except BaseException:
             feed.abandon()
@@ -207,23 +202,13 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
     return result
 
 
-def _charts_kept(tools: dict[str, Any]) -> AbstractContextManager[None]:
-    """Charts kept in the user's cache (never in the project: a project cannot bring charts of its own), under the
-    digest of what they draw salted with techfile's code and the tool versions; nothing kept when caching is off."""
-    folder = user_cache_dir("charts")
-    return chart_store(folder, digest_of(tools)) if folder is not None else nullcontext()
-
-
-def _rendered(project: Project, info: BuildInfo, renderer: Renderer, only: set[str] | None, tools: dict[str, Any],
-              jobs: int | None, rendered: Callable[[Document], None]) -> list[Document]:
-    """`render_documents`, its charts kept and drawn in worker processes; template errors as BuildFailure."""
+def _rendered(project: Project, info: BuildInfo, renderer: Renderer, only: set[str] | None,
+              rendered: Callable[[Document], None]) -> list[Document]:
+    """`render_documents`, template errors as BuildFailure."""
     try:
-        with _charts_kept(tools), _chart_workers(jobs):
-            return render_documents(project, info, renderer, only, rendered)
+        return render_documents(project, info, renderer, only, rendered)
     except RenderError as err:
         raise BuildFailure(f"template {err.template}:{err.line}: {err.message}") from None
-    except BrokenProcessPool:
-        raise BuildFailure("a process drawing the charts ended unexpectedly") from None
 
 
 class _Feed:
@@ -257,25 +242,13 @@ class _FeedAbandoned(Exception):
 
 class _MarkdownWriter:
     """Writes each rendered document into markdown/ (its Markdown, its charts, the project images prose has shown so
-    far) once its charts are drawn, in the order rendered, and passes it on to `written`."""
+    far) and passes it on to `written`."""
 
     def __init__(self, folder: Path, renderer: Renderer, written: Callable[[Document], None] | None) -> None:
         self.folder, self.renderer, self.written = folder, renderer, written
-        self.waiting: list[Document] = []
         self.images: set[str] = set()
 
-    def rendered(self, document: Document) -> None:
-        self.waiting.append(document)
-        while self.waiting and all(chart.ready for chart in self.waiting[0].charts):
-            self._write(self.waiting.pop(0).with_charts_drawn())
-
-    def finish(self) -> None:
-        """Write the documents still waiting for their charts (`render_documents` has drawn them all)."""
-        for document in self.waiting:
-            self._write(document.with_charts_drawn())
-        self.waiting = []
-
-    def _write(self, document: Document) -> None:
+    def write(self, document: Document) -> None:
         images = [i for name, i in sorted(self.renderer.policy.images.items()) if name not in self.images]
         write_images(images, self.folder)
         self.images.update(i.name for i in images)
@@ -284,13 +257,6 @@ class _MarkdownWriter:
         write_charts(document, self.folder)
         if self.written is not None:
             self.written(document)
-
-
-def _chart_workers(jobs: int | None) -> AbstractContextManager[None]:
-    """Charts drawn by one process fewer than `jobs` (default: the cores) while this one renders, and helps draw them
-    once it has rendered; with one job, all drawn here."""
-    workers = (jobs or os.cpu_count() or 1) - 1
-    return chart_workers(partial(_worker_pool, workers)) if workers >= 1 else nullcontext()
 
 
 def _summary(result: BuildResult, docx: Iterable[str]) -> dict[str, object]:

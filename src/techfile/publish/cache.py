@@ -1,5 +1,5 @@
 """The build cache beside the output (`.NAME.cache`): what the last build read and wrote, so that a build whose
-inputs have not changed writes nothing. (Drawn charts are kept in the user's cache: see `build._charts_kept`.)
+inputs have not changed writes nothing.
 
 Files are hashed once: a file's sha256 is reused while its size, mtime and inode are those recorded, and only if it
 had not changed in the two seconds before it was recorded (an edit within the clock's granularity could keep its
@@ -81,7 +81,7 @@ class FileHashes:
 
 @dataclass
 class BuildCache:
-    """The cache of one output folder: file digests, the last build's key and outputs, and the chart store."""
+    """The cache of one output folder: file digests, the last build's key and outputs."""
 
     folder: Path
     hashes: FileHashes
@@ -138,7 +138,7 @@ def digest_of(parts: Any) -> str:
 
 
 _TOOL_DISTRIBUTIONS = ("pypandoc", "pypandoc-binary", "typst", "mkdocs", "mkdocs-material", "pymdown-extensions",
-                       "markdown", "jinja2", "matplotlib", "grandalf", "openpyxl", "python-docx", "pyhanko", "pyyaml")
+                       "markdown", "jinja2", "grandalf", "openpyxl", "python-docx", "pyhanko", "pyyaml")
 _TOOL_ENVIRONMENT = ("SOURCE_DATE_EPOCH", "TZ", "TYPST_FONT_PATHS", "TYPST_PACKAGE_PATH", "PYPANDOC_PANDOC")
 
 
