@@ -130,7 +130,7 @@ def test_failed_build_leaves_previous_output_untouched(project_copy: Path) -> No
 def test_a_template_failing_after_pdfs_have_begun_leaves_the_previous_output_and_no_process(project_copy: Path) -> None:
     """PDFs are begun while the documents render: a template that fails late (the logbook renders after a dozen
     documents whose PDFs are under way) still fails the whole build, keeps the previous output and stops the PDF
-    and chart processes."""
+    processes."""
     out = project_copy / "build"
     assert run_cli("build", str(project_copy), "--no-docx", "--no-xlsx", "--no-site").exit_code == 0
     before = tree_digest(out)
