@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 Scalar = str | int | float | bool
+T = TypeVar("T", bound=type)
 
 
-@dataclass(frozen=True)
+def record(cls: T) -> T:
+    """A frozen dataclass whose equality, hash and repr are shared functions reading its fields, rather than methods
+    generated for each class: Python 3.11 compiles every generated method on its own, and the model's ~140 classes
+    are imported by every `check`."""
+    cls = dataclass(frozen=True, eq=False, repr=False)(cls)
+    names = tuple(f.name for f in fields(cls))
+    values = attrgetter(*names) if len(names) > 1 else (lambda r: (getattr(r, names[0]),)) if names else (lambda r: ())
+    cls.__record_values__ = staticmethod(values)
+    cls.__record_names__ = names
+    cls.__eq__, cls.__hash__, cls.__repr__ = _record_eq, _record_hash, _record_repr
+    return cls
+
+
+def _record_eq(self: Any, other: Any) -> bool:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return self.__record_values__(self) == self.__record_values__(other)
+
+
+def _record_hash(self: Any) -> int:
+    return hash(self.__record_values__(self))
+
+
+def _record_repr(self: Any) -> str:
+    values = ", ".join(f"{name}={value!r}" for name, value in zip(self.__record_names__, self.__record_values__(self),
+                                                                   strict=True))
+    return f"{self.__class__.__qualname__}({values})"
+
+
+@record
 class Location:
     """Where an entity or value is written: project-relative path, 1-based line and column."""
 
@@ -21,7 +52,7 @@ class Location:
         return f"{self.path}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True)
+@record
 class Prose:
     """Markdown text, written inline or kept in a `.md` file of the project (`file` names it)."""
 
@@ -32,13 +63,13 @@ class Prose:
 # --- project settings (techfile.yaml) ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class AuthorisedRepresentative:
     name: str
     address: str
 
 
-@dataclass(frozen=True)
+@record
 class Provider:
     name: str
     address: str
@@ -47,14 +78,14 @@ class Provider:
     authorised_representative: AuthorisedRepresentative | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Outputs:
     site: bool = True
     pdf: bool = True
     documents: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class DocumentControl:
     owner: str
     approver: str
@@ -68,14 +99,14 @@ class DocumentControl:
     reviewed_on: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Branding:
     name: str | None = None
     logo: str | None = None
     primary_color: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class DeployerFacts:
     """EU AI Act facts about a deployer: what kind of body it is (Art. 26(8), 27(1), 49(3)) and workplace use (Art. 26(7))."""
 
@@ -89,7 +120,7 @@ class DeployerFacts:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class ValueChain:
     """The Art. 25(1) cases in which a distributor, importer, deployer or third party becomes the provider."""
 
@@ -98,7 +129,7 @@ class ValueChain:
     changed_intended_purpose: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class CalendarOverride:
     """A project's own date for an EU AI Act calendar entry, with the reason (e.g. a transitional case)."""
 
@@ -108,7 +139,7 @@ class CalendarOverride:
     location: Location = Location("techfile.yaml")
 
 
-@dataclass(frozen=True)
+@record
 class EuAiActSettings:
     """techfile.yaml `eu_ai_act`: the facts about the operator that decide which EU AI Act obligations apply."""
 
@@ -120,7 +151,7 @@ class EuAiActSettings:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class ProjectSettings:
     schema_version: str
     id: str
@@ -148,33 +179,33 @@ class ProjectSettings:
 # --- system -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class PreviousVersion:
     version: str
     relation: str
     date: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NamedDescription:
     name: str
     description: str
 
 
-@dataclass(frozen=True)
+@record
 class UserGroup:
     role: str
     description: str
     required_competence: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MarketForm:
     form: str
     description: str
 
 
-@dataclass(frozen=True)
+@record
 class SoftwareComponent:
     name: str
     version: str
@@ -182,19 +213,19 @@ class SoftwareComponent:
     update_requirements: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Interaction:
     with_: str
     description: str
 
 
-@dataclass(frozen=True)
+@record
 class NotifiedBody:
     name: str
     number: str
 
 
-@dataclass(frozen=True)
+@record
 class MedicalDevice:
     """What the MDR's own declaration of conformity names (MDR Annex IV): the manufacturer's single registration
     number, the Basic UDI-DI, the risk class and the classification rule that gives it."""
@@ -205,7 +236,7 @@ class MedicalDevice:
     classification_rule: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AnnexIProduct:
     """Art. 6(1): the system is, or is a safety component of, a product under an Annex I act."""
 
@@ -223,7 +254,7 @@ class AnnexIProduct:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class AnnexIIIUse:
     """Art. 6(2): the Annex III use cases that apply, and the Annex III exclusions that take the system out."""
 
@@ -241,7 +272,7 @@ class AnnexIIIUse:
         return list(dict.fromkeys(([self.use_case] if self.use_case else []) + list(self.use_cases)))
 
 
-@dataclass(frozen=True)
+@record
 class ProhibitedPracticesScreening:
     screened: bool
     practices_found: list[str]
@@ -251,7 +282,7 @@ class ProhibitedPracticesScreening:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Derogation:
     claimed: bool
     condition: str | None = None
@@ -266,7 +297,7 @@ class Derogation:
         return list(dict.fromkeys(([self.condition] if self.condition else []) + list(self.conditions)))
 
 
-@dataclass(frozen=True)
+@record
 class TransparencyFacts:
     interacts_with_persons: bool
     synthetic_content: bool
@@ -277,7 +308,7 @@ class TransparencyFacts:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiModel:
     """A general-purpose AI model the project provides (Art. 51-55), and whether it has systemic risk."""
 
@@ -291,7 +322,7 @@ class GpaiModel:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class TransitionalFacts:
     """Art. 111: when the first unit of this type and model was placed on the market, and what changed since."""
 
@@ -303,7 +334,7 @@ class TransitionalFacts:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Classification:
     """The facts from which the EU AI Act risk class is decided."""
 
@@ -319,7 +350,7 @@ class Classification:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class HumanOversight:
     measures: Prose
     stop_or_override: Prose
@@ -328,20 +359,20 @@ class HumanOversight:
     automation_bias: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Performance:
     accuracy: Prose
     robustness: Prose
     cybersecurity: Prose
 
 
-@dataclass(frozen=True)
+@record
 class LoggingCoverage:
     point: str
     how: str
 
 
-@dataclass(frozen=True)
+@record
 class Logging:
     capabilities: Prose
     events: list[str] = field(default_factory=list)
@@ -349,13 +380,13 @@ class Logging:
     coverage: list[LoggingCoverage] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class PostMarketMonitoring:
     plan: Prose
     procedure: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class StandardApplied:
     reference: str
     title: str
@@ -364,13 +395,13 @@ class StandardApplied:
     notes: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class RiskManagementSystem:
     description: Prose
     procedure: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Declaration:
     place: str
     date: str
@@ -379,7 +410,7 @@ class Declaration:
     on_behalf_of: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Conformity:
     """How conformity is assessed (Art. 43) and declared (Art. 47, Annex V)."""
 
@@ -389,14 +420,14 @@ class Conformity:
     declaration: Declaration | None = None
 
 
-@dataclass(frozen=True)
+@record
 class NotApplicable:
     point: str
     justification: str
     framework: str = "eu-ai-act"
 
 
-@dataclass(frozen=True)
+@record
 class System:
     id: str
     name: str
@@ -443,13 +474,13 @@ class System:
 # --- pipeline, data, models -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Person:
     role: str
     team: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PipelineStage:
     id: str
     name: str
@@ -465,20 +496,20 @@ class PipelineStage:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class Count:
     name: str
     count: int
 
 
-@dataclass(frozen=True)
+@record
 class SubgroupCount:
     attribute: str
     value: str
     count: int
 
 
-@dataclass(frozen=True)
+@record
 class Motivation:
     purpose: Prose
     creators: str
@@ -486,7 +517,7 @@ class Motivation:
     notes: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Composition:
     instances: Prose
     count: int
@@ -499,7 +530,7 @@ class Composition:
     sensitive_attributes: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Collection:
     mechanism: Prose
     sampling: Prose
@@ -509,7 +540,7 @@ class Collection:
     ethical_review: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Preprocessing:
     cleaning: Prose
     labelling: Prose
@@ -517,21 +548,21 @@ class Preprocessing:
     tools: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class Uses:
     intended_uses: Prose
     unsuitable_uses: Prose
     prior_uses: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Distribution:
     distributed: bool
     license: str | None = None
     access: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Maintenance:
     maintainer: str
     update_policy: Prose
@@ -539,14 +570,14 @@ class Maintenance:
     contact: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SpecialCategories:
     processed: bool
     necessity: Prose | None = None
     safeguards: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class DataGovernance:
     """EU AI Act Art. 10(2)-(5) facts about a dataset."""
 
@@ -563,7 +594,7 @@ class DataGovernance:
     special_categories: SpecialCategories | None = None
 
 
-@dataclass(frozen=True)
+@record
 class PersonalData:
     contains: bool
     categories: list[str] = field(default_factory=list)
@@ -571,7 +602,7 @@ class PersonalData:
     pseudonymisation: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LineageName:
     """A dataset or job as OpenLineage names it."""
 
@@ -579,7 +610,7 @@ class LineageName:
     name: str
 
 
-@dataclass(frozen=True)
+@record
 class Dataset:
     id: str
     name: str
@@ -601,7 +632,7 @@ class Dataset:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class Compute:
     hardware: str | None = None
     training_hours: float | None = None
@@ -609,20 +640,20 @@ class Compute:
     emissions_kg_co2e: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class IntendedUse:
     primary_uses: Prose
     primary_users: Prose
     out_of_scope: Prose
 
 
-@dataclass(frozen=True)
+@record
 class SubgroupDeclaration:
     attribute: str
     values: list[str]
 
 
-@dataclass(frozen=True)
+@record
 class Factors:
     relevant: Prose
     evaluation_factors: Prose
@@ -636,7 +667,7 @@ class Factors:
 ThresholdSpec = float | dict[str, Any]
 
 
-@dataclass(frozen=True)
+@record
 class Metric:
     id: str
     name: str
@@ -655,7 +686,7 @@ class Metric:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class MetricResult:
     metric: str
     value: float
@@ -670,7 +701,7 @@ class MetricResult:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class BootstrapSettings:
     resamples: int = 1000
     seed: int = 0
@@ -678,7 +709,7 @@ class BootstrapSettings:
     score_bins: int = 1024
 
 
-@dataclass(frozen=True)
+@record
 class EvaluationSettings:
     """How `techfile evaluate` reads a predictions file: its columns, the positive label, the bootstrap."""
 
@@ -692,7 +723,7 @@ class EvaluationSettings:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class Model:
     id: str
     name: str
@@ -725,14 +756,14 @@ class Model:
 # --- risks, controls, QMS, evidence -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class Treatment:
     strategy: str
     controls: list[str]
     notes: Prose | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Risk:
     id: str
     title: str
@@ -758,7 +789,7 @@ class Risk:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class FrameworkClaims:
     """The framework items a control claims to satisfy."""
 
@@ -773,7 +804,7 @@ class FrameworkClaims:
     custom: dict[str, list[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Control:
     id: str
     title: str
@@ -788,7 +819,7 @@ class Control:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class Procedure:
     id: str
     title: str
@@ -809,7 +840,7 @@ class Procedure:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Approver:
     """Who approved a document, in what role."""
 
@@ -817,7 +848,7 @@ class Approver:
     role: str
 
 
-@dataclass(frozen=True)
+@record
 class Evidence:
     id: str
     title: str
@@ -841,28 +872,28 @@ class Evidence:
 # --- logbook, SoA, changes --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class DatasetUse:
     dataset: str
     sha256: str
     split: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CodeVersion:
     repository: str
     commit: str
     tag: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class RunEnvironment:
     hardware: str | None = None
     os: str | None = None
     packages: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class LogbookEntry:
     id: str
     sequence: int
@@ -882,7 +913,7 @@ class LogbookEntry:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class SoaDecision:
     control: str
     applicable: bool
@@ -894,7 +925,7 @@ class SoaDecision:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class StatementOfApplicability:
     id: str
     version: str
@@ -905,7 +936,7 @@ class StatementOfApplicability:
     location: Location = Location("soa.yaml")
 
 
-@dataclass(frozen=True)
+@record
 class GsprDecision:
     """One MDR Annex I requirement in the GSPR checklist: applies or not, why, and how conformity is shown."""
 
@@ -925,7 +956,7 @@ class GsprDecision:
         return bool(self.standards or self.common_specifications or (self.solutions and self.solutions.text.strip()))
 
 
-@dataclass(frozen=True)
+@record
 class GsprChecklist:
     """gspr.yaml: the decisions on MDR Annex I general safety and performance requirements."""
 
@@ -938,7 +969,7 @@ class GsprChecklist:
     location: Location = Location("gspr.yaml")
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     id: str
     version: str
@@ -957,14 +988,14 @@ class Change:
 # --- lineage (imported from OpenLineage) ----------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class LineageField:
     name: str
     type: str | None = None
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LineageDataset:
     """A dataset of a lineage graph; `dataset` is the techfile dataset it is, when the import mapped it."""
 
@@ -978,19 +1009,19 @@ class LineageDataset:
         return LineageName(self.namespace, self.name)
 
 
-@dataclass(frozen=True)
+@record
 class LineageEvent:
     time: str
     type: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LineageRun:
     run_id: str
     events: list[LineageEvent]
 
 
-@dataclass(frozen=True)
+@record
 class LineageJob:
     namespace: str
     name: str
@@ -1001,7 +1032,7 @@ class LineageJob:
         return LineageName(self.namespace, self.name)
 
 
-@dataclass(frozen=True)
+@record
 class LineageEdge:
     """One step: `job` read `input` and wrote `output` (one of the two may be absent)."""
 
@@ -1010,7 +1041,7 @@ class LineageEdge:
     output: LineageName | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LineageTransformation:
     type: str
     subtype: str | None = None
@@ -1018,7 +1049,7 @@ class LineageTransformation:
     masking: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LineageInputField:
     namespace: str
     name: str
@@ -1030,7 +1061,7 @@ class LineageInputField:
         return LineageName(self.namespace, self.name)
 
 
-@dataclass(frozen=True)
+@record
 class ColumnLineage:
     """An output field and the input fields it is computed from."""
 
@@ -1040,7 +1071,7 @@ class ColumnLineage:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LineageGraph:
     """A lineage graph imported from OpenLineage run events (lineage/*.yaml)."""
 
@@ -1059,7 +1090,7 @@ class LineageGraph:
 # --- custom frameworks ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class FrameworkInfo:
     id: str
     title: str
@@ -1069,7 +1100,7 @@ class FrameworkInfo:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CatalogueItem:
     id: str
     kind: str
@@ -1079,13 +1110,13 @@ class CatalogueItem:
     category: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ItemReference:
     framework: str
     item: str
 
 
-@dataclass(frozen=True)
+@record
 class Mapping:
     from_: ItemReference
     to: ItemReference
@@ -1095,7 +1126,7 @@ class Mapping:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class CustomFramework:
     """A project's own framework catalogue (frameworks/*.yaml), in the built-in catalogues' format."""
 
@@ -1108,7 +1139,7 @@ class CustomFramework:
 # --- after the market: FRIA, post-market monitoring, serious incidents, registration -----------------------------
 
 
-@dataclass(frozen=True)
+@record
 class PersonCategory:
     """A category of natural persons or a group likely to be affected (Art. 27(1)(c))."""
 
@@ -1117,7 +1148,7 @@ class PersonCategory:
     vulnerable: bool | None = None
 
 
-@dataclass(frozen=True)
+@record
 class RiskOfHarm:
     """A specific risk of harm to affected persons (Art. 27(1)(d)), described in the risk register."""
 
@@ -1128,25 +1159,25 @@ class RiskOfHarm:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class OversightImplementation:
     implementation: Prose
     controls: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class MaterialisationMeasures:
     measures: Prose
     controls: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class DpiaSummary:
     summary: Prose
     evidence: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Notification:
     authority: str
     date: str
@@ -1154,7 +1185,7 @@ class Notification:
     evidence: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Fria:
     """The deployer's fundamental rights impact assessment (fria.yaml, Art. 27)."""
 
@@ -1184,20 +1215,20 @@ class Fria:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class CollectedData:
     name: str
     description: Prose
 
 
-@dataclass(frozen=True)
+@record
 class MonitoringSource:
     name: str
     provided_by: str
     description: Prose
 
 
-@dataclass(frozen=True)
+@record
 class Indicator:
     """A monitoring indicator with its threshold, which may follow a model's declared metric."""
 
@@ -1212,20 +1243,20 @@ class Indicator:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class ActionTrigger:
     trigger: str
     action: str
     indicator: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SectoralReporting:
     legislation: str
     justification: Prose
 
 
-@dataclass(frozen=True)
+@record
 class MonitoringPlan:
     """The post-market monitoring plan (monitoring.yaml, Art. 72)."""
 
@@ -1251,13 +1282,13 @@ class MonitoringPlan:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Period:
     start: str
     end: str
 
 
-@dataclass(frozen=True)
+@record
 class Figure:
     indicator: str
     value: float
@@ -1267,7 +1298,7 @@ class Figure:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class ReviewAction:
     action: str
     status: str
@@ -1276,7 +1307,7 @@ class ReviewAction:
     change: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MonitoringReview:
     """One review under the monitoring plan (monitoring/*.yaml)."""
 
@@ -1292,13 +1323,13 @@ class MonitoringReview:
     location: Location = Location("")
 
 
-@dataclass(frozen=True)
+@record
 class AffectedPersons:
     description: Prose
     count: int | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CorrectiveAction:
     action: str
     status: str
@@ -1307,7 +1338,7 @@ class CorrectiveAction:
     control: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class IncidentReport:
     """A report made about a serious incident: under the AI Act (Art. 73) or a sectoral regime."""
 
@@ -1319,7 +1350,7 @@ class IncidentReport:
     legislation: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Incident:
     """A serious incident (incidents/*.yaml, Art. 3(49), Art. 73)."""
 
@@ -1350,7 +1381,7 @@ class Incident:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Certificate:
     type: str
     number: str
@@ -1359,7 +1390,7 @@ class Certificate:
     copy: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Registration:
     """What the EU database registration needs beyond the other sources (registration.yaml, Art. 49, Annex VIII)."""
 
@@ -1382,13 +1413,13 @@ class Registration:
 # --- general-purpose AI model (gpai_model.yaml) ------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class SoftwareVersion:
     name: str
     version: str
 
 
-@dataclass(frozen=True)
+@record
 class GpaiDescription:
     """The general description of the model (Annex XI, Section 1, point 1; Annex XII, point 1)."""
 
@@ -1409,7 +1440,7 @@ class GpaiDescription:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiDesign:
     methodology: Prose | None = None
     design_choices: Prose | None = None
@@ -1417,7 +1448,7 @@ class GpaiDesign:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiData:
     type: Prose | None = None
     provenance: Prose | None = None
@@ -1430,7 +1461,7 @@ class GpaiData:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiCompute:
     flops: float | None = None
     training_time: str | None = None
@@ -1439,7 +1470,7 @@ class GpaiCompute:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiEnergy:
     kwh: float | None = None
     method: str | None = None
@@ -1447,7 +1478,7 @@ class GpaiEnergy:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiDevelopment:
     """The model's elements and how it was developed (Annex XI, Section 1, point 2; Annex XII, point 2)."""
 
@@ -1461,7 +1492,7 @@ class GpaiDevelopment:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiSystemicRisk:
     """What a provider of a model with systemic risk adds (Annex XI, Section 2; Art. 55(1))."""
 
@@ -1476,7 +1507,7 @@ class GpaiSystemicRisk:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class CopyrightPolicy:
     """The policy to comply with Union copyright law (Art. 53(1)(c))."""
 
@@ -1490,14 +1521,14 @@ class CopyrightPolicy:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class NamedDataset:
     name: str
     url: str | None = None
     modality: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class SourceUse:
     """One kind of data source of the training-content summary: whether it was used, and what it was."""
 
@@ -1507,20 +1538,20 @@ class SourceUse:
     datasets: list[NamedDataset] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record
 class Crawler:
     name: str
     purpose: str
     behaviour: str
 
 
-@dataclass(frozen=True)
+@record
 class CollectionPeriod:
     start: str
     end: str
 
 
-@dataclass(frozen=True)
+@record
 class CrawledData:
     used: bool
     description: Prose
@@ -1530,14 +1561,14 @@ class CrawledData:
     domains_rule: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TrainingModality:
     modality: str
     size: str
     content_types: Prose
 
 
-@dataclass(frozen=True)
+@record
 class TrainingSummary:
     """The public summary of training content (Art. 53(1)(d)) in the sections of the AI Office template."""
 
@@ -1563,7 +1594,7 @@ class TrainingSummary:
     field_locations: dict[str, Location] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class GpaiModelFacts:
     """The general-purpose AI model the project provides (gpai_model.yaml, Art. 53 and 55, Annexes XI and XII)."""
 
@@ -1591,7 +1622,7 @@ Entity = (System | PipelineStage | Dataset | Model | Risk | Control | Procedure 
           | Incident | Registration | GpaiModelFacts)
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     """Everything the sources say, resolved and typed; lists are in a stable order."""
 
