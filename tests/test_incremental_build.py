@@ -62,12 +62,16 @@ def _evidence_file(project: Path) -> None:
     _edit(record, before, sha256_of(evidence))
 
 
+def _risk(project: Path) -> None:
+    _edit(project / "risks" / "risk-automation-bias.yaml", "title: Automation bias", "title: Edited automation bias")
+
+
 def _deleted_entity(project: Path) -> None:
     (project / "incidents" / "inc-2026-001.yaml").unlink()
 
 
 CHANGES: dict[str, Callable[[Path], None]] = {
-    "no change": lambda project: None, "one dataset": _dataset, "one model": _model,
+    "no change": lambda project: None, "one dataset": _dataset, "one model": _model, "one risk": _risk,
     "template override": _template_override, "evidence file": _evidence_file, "deleted entity": _deleted_entity,
 }
 
@@ -85,19 +89,25 @@ def test_incremental_equals_clean(tmp_path: Path, change: str) -> None:
     clean = build(project, tmp_path / "clean", **FAST)
     assert not clean.unchanged
     _assert_same(out, tmp_path / "clean")
+    if not again.unchanged:  # an XLSX is the previous build's exactly when its tables are the same
+        before = {d.id: d.tables for d in first.documents if d.tables}
+        assert set(again.reused_xlsx) == {d.id for d in again.documents if d.tables and before.get(d.id) == d.tables}
+        assert change != "one risk" or "thoravis-cxr-risk-register" not in again.reused_xlsx
     assert [d.id for d in again.documents] == [d.id for d in clean.documents]
     assert again.gap_count == clean.gap_count
 
 
-def test_incremental_pdfs_and_docx_equal_clean(tmp_path: Path) -> None:
-    """After one dataset is edited, only the PDFs and DOCX of the documents whose Markdown changed are made again;
-    the others are the previous build's, and the whole output is that of a clean build."""
+def test_incremental_pdfs_docx_and_xlsx_equal_clean(tmp_path: Path) -> None:
+    """After one dataset is edited, only the PDFs and DOCX of the documents whose Markdown changed, and the XLSX of
+    those whose tables changed, are made again; the others are the previous build's, and the whole output is that
+    of a clean build."""
     project = tmp_path / "project"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("build"))
     out = tmp_path / "out"
     first = build(project, out)
-    assert first.reused_pdfs == [] and first.reused_docx == []
+    assert first.reused_pdfs == [] and first.reused_docx == [] and first.reused_xlsx == []
     before = _tree(out / "markdown")
+    tables_before = {d.id: d.tables for d in first.documents if d.tables}
     _dataset(project)
     again = build(project, out)
     after = _tree(out / "markdown")
@@ -106,6 +116,9 @@ def test_incremental_pdfs_and_docx_equal_clean(tmp_path: Path) -> None:
     assert changed and changed != editions
     assert set(again.reused_pdfs) == editions - changed
     assert set(again.reused_docx) == editions - changed
+    tables_after = {d.id: d.tables for d in again.documents if d.tables}
+    assert sorted(tables_after) == sorted(tables_before) and len(tables_after) >= 4
+    assert set(again.reused_xlsx) == {i for i in tables_after if tables_after[i] == tables_before[i]}
     build(project, tmp_path / "clean")
     _assert_same(out, tmp_path / "clean")
 
@@ -119,7 +132,7 @@ def test_a_tool_change_gives_the_clean_output_of_the_new_tools(tmp_path: Path, m
     build(project, out)
     monkeypatch.setenv("TZ", "Pacific/Kiritimati")
     again = build(project, out)
-    assert not again.unchanged and again.reused_docx == []
+    assert not again.unchanged and again.reused_docx == [] and again.reused_xlsx == []
     build(project, tmp_path / "clean")
     _assert_same(out, tmp_path / "clean")
 

@@ -68,6 +68,7 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     reused_pdfs: list[str] = field(default_factory=list)
     reused_docx: list[str] = field(default_factory=list)  # documents whose DOCX was the previous build's
+    reused_xlsx: list[str] = field(default_factory=list)  # documents whose XLSX was the previous build's
     signed: list[str] = field(default_factory=list)
     seconds: float = 0.0
     unchanged: bool = False  # the inputs and the output were those of the last build: nothing was rebuilt
@@ -175,9 +176,11 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         if docx:
             say(f"making DOCX ({sum(d.in_pdf for d in documents)} documents)")
             docxs.start()
+        xlsx_inputs: dict[str, str] = {}
         try:
             if xlsx:
-                _publish_xlsx(project, documents, staging, info, draft)
+                xlsx_inputs = _publish_xlsx(project, documents, staging, out_dir, info, draft, digest_of(tools),
+                                            result.reused_xlsx)
             planned = _planned_editions(documents, staging, pdf, docx, xlsx)
             if site:
                 say(f"building the site ({len(documents)} pages)")
@@ -196,7 +199,8 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         if site:
             _copy_downloads(project, documents, staging, info, images, planned)
         write_manifest(staging / "manifest.json", project.root, staging, info, pandoc_version, project.settings.id,
-                       pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed, docx_inputs)
+                       pdf_inputs, sources, evidence, assessment_record(assess(project), documents), signed, docx_inputs,
+                       xlsx_inputs)
     cache.record(out_dir, key, _summary(result, docx_inputs))
     result.seconds = time.perf_counter() - started
     return result
@@ -401,12 +405,27 @@ def _publish_docx(project: Project, documents: list[Document], staging: Path, ou
     return keys
 
 
-def _publish_xlsx(project: Project, documents: list[Document], staging: Path, info: BuildInfo, draft: bool) -> None:
-    """An XLSX of every document that attaches tables (SoA, risk register, traceability, SOC 2), into xlsx/."""
-    from techfile.publish.xlsx import write_workbooks
+def _publish_xlsx(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
+                  draft: bool, tools: str, reused: list[str]) -> dict[str, str]:
+    """An XLSX of every document that attaches tables (SoA, risk register, traceability, SOC 2), into xlsx/: the
+    previous build's when its inputs (tables, document control, date, techfile and tool versions) are unchanged.
+    Returns each XLSX's input digest."""
+    from techfile.publish.xlsx import workbook_bytes
 
-    controls = {d.id: document_control_fields(cover_facts(project, d, info, draft)) for d in documents if d.tables}
-    write_workbooks(documents, controls, staging / "xlsx", info.epoch)
+    keys: dict[str, str] = {}
+    previous = _reusable(out_dir, "xlsx")
+    for document in (d for d in documents if d.tables):
+        control = document_control_fields(cover_facts(project, document, info, draft))
+        keys[document.id] = digest_of({"tables": to_plain(document.tables), "control": control, "epoch": info.epoch,
+                                       "tools": tools})
+        path = staging / "xlsx" / f"{document.id}.xlsx"
+        path.parent.mkdir(exist_ok=True)
+        if previous.get(document.id) == keys[document.id]:
+            shutil.copyfile(out_dir / "xlsx" / path.name, path)
+            reused.append(document.id)
+        else:
+            path.write_bytes(workbook_bytes(document, control, info.epoch))
+    return keys
 
 
 def document_control_fields(cover: dict[str, str]) -> dict[str, str]:
@@ -468,7 +487,7 @@ def typst_language(tag: str) -> str:
 
 
 def _reusable(out_dir: Path, edition: str) -> dict[str, str]:
-    """Document id → input digest of the previous build's `edition` files (pdf, docx) that are still exactly as that
+    """Document id → input digest of the previous build's `edition` files (pdf, docx, xlsx) that are still exactly as that
     build wrote them (their sha256 is the one its manifest lists)."""
     try:
         manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))

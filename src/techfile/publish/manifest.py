@@ -110,9 +110,9 @@ def assessment_record(assessment: Assessment, documents: list[Document]) -> dict
 def write_manifest(path: Path, project_root: Path, out_tree: Path, build: BuildInfo, pandoc_version: str | None,
                    project_id: str, pdf_inputs: dict[str, str], sources: list[str], evidence: list[str],
                    assessment: dict[str, Any] | None = None, signed_pdfs: dict[str, dict[str, str]] | None = None,
-                   docx_inputs: dict[str, str] | None = None) -> None:
+                   docx_inputs: dict[str, str] | None = None, xlsx_inputs: dict[str, str] | None = None) -> None:
     """Write manifest.json: the sources and evidence files (project-relative paths), everything in `out_tree` (but
-    the manifest), each PDF's and DOCX's input digest, which lets the next build reuse an edition whose inputs did not
+    the manifest), each PDF's, DOCX's and XLSX's input digest, which lets the next build reuse an edition whose inputs did not
     change, the assessment, and the signed PDFs."""
     manifest = {
         "manifest_version": MANIFEST_VERSION,
@@ -126,6 +126,7 @@ def write_manifest(path: Path, project_root: Path, out_tree: Path, build: BuildI
         "outputs": [e for e in file_entries(out_tree) if e["path"] != path.name],
         "pdf_inputs": dict(sorted(pdf_inputs.items())),
         "docx_inputs": dict(sorted((docx_inputs or {}).items())),
+        "xlsx_inputs": dict(sorted((xlsx_inputs or {}).items())),
         "assessment": assessment or {},
     }
     if signed_pdfs:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from pathlib import Path
 
 from techfile.documents.base import Document, Table
 
@@ -83,14 +82,3 @@ def _write_table(sheet: object, table: Table, freeze: bool = True) -> None:
     if freeze and table.rows:
         sheet.freeze_panes = "B2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{len(table.rows) + 1}"
-
-
-def write_workbooks(documents: list[Document], controls: dict[str, dict[str, str]], folder: Path, epoch: int) -> list[Path]:
-    """One `<document-id>.xlsx` per document with tables, into `folder`."""
-    written = []
-    for document in (d for d in documents if d.tables):
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{document.id}.xlsx"
-        path.write_bytes(workbook_bytes(document, controls[document.id], epoch))
-        written.append(path)
-    return written
