@@ -5,9 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -143,6 +147,38 @@ def test_a_template_failing_after_pdfs_have_begun_leaves_the_previous_output_and
     result = run_cli("build", str(project_copy), "--no-docx", "--no-xlsx", "--no-site")
     assert result.exit_code == 3, result.output
     assert "templates/logbook/logbook.md.j2:3" in result.output and "Traceback" not in result.output
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build") and p.name != ".build.cache") == []
+    assert multiprocessing.active_children() == []
+
+
+def test_a_pdf_process_that_dies_fails_the_build_with_a_message_and_keeps_the_previous_output(project_copy: Path) -> None:
+    """A PDF worker killed mid-build (as the kernel's OOM killer would): exit 3 with a located message and a hint,
+    never an internal error or a traceback; the previous output untouched, no staging and no process left."""
+    out = project_copy / "build"
+    assert run_cli("build", str(project_copy), "--no-docx", "--no-xlsx", "--no-site").exit_code == 0
+    before = tree_digest(out)
+    system = project_copy / "system.yaml"  # a new version: every PDF is made again
+    system.write_text(system.read_text(encoding="utf-8").replace('\nversion: "1.2.0"', '\nversion: "1.2.1"', 1),
+                      encoding="utf-8")
+    killed: list[int] = []
+
+    def kill_the_first_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_the_first_worker)
+    killer.start()
+    result = run_cli("build", str(project_copy), "--no-docx", "--no-xlsx", "--no-site")
+    killer.join()
+    assert killed and result.exit_code == 3, result.output
+    assert "process making the PDFs ended unexpectedly" in result.output and "TF900" not in result.output
+    assert "Traceback" not in result.output
     assert tree_digest(out) == before
     assert sorted(p.name for p in project_copy.iterdir() if p.name.startswith(".build") and p.name != ".build.cache") == []
     assert multiprocessing.active_children() == []

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -538,6 +539,9 @@ def _publish_pdfs(project: Project, documents: Iterable[Document], staging: Path
                     work.append(job)
                     made[document.id] = pool.submit(make_pdf, job)
             pages.update(_pdf_pages(pool, made))
+        except BrokenProcessPool:
+            raise BuildFailure("a process making the PDFs ended unexpectedly (killed, or out of memory); "
+                               "try again, or with fewer --jobs") from None
         finally:
             for future in made.values():  # after a failure: the PDFs not yet begun are not made
                 future.cancel()
