@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from copy import copy
+from typing import Any
 
 from techfile.documents.base import Document, Table
 
@@ -59,23 +61,35 @@ def workbook_bytes(document: Document, control: dict[str, str], epoch: int) -> b
     return normalised_package(buffer.getvalue(), epoch)
 
 
-def _write_table(sheet: object, table: Table, freeze: bool = True) -> None:
+def _styles(sheet: Any, font: Any, fill: Any, alignment: Any) -> tuple[Any, Any]:
+    """The header's and the body's cell style as openpyxl keeps them (indices into the workbook's style lists),
+    registered once: assigning font, fill and alignment cell by cell hashes each style object again for every cell
+    (most of the time an XLSX took)."""
+    from openpyxl.cell.cell import Cell
+
+    cell = Cell(sheet)
+    cell.alignment = alignment
+    body = copy(cell._style)
+    cell.font, cell.fill = font, fill
+    return copy(cell._style), body
+
+
+def _write_table(sheet: Any, table: Table, freeze: bool = True) -> None:
     from openpyxl.cell.cell import TYPE_STRING
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="DDE3EA")
-    wrap = Alignment(wrap_text=True, vertical="top")
     widths = [len(h) for h in table.headers]
+    header, body = _styles(sheet, Font(bold=True), PatternFill("solid", fgColor="DDE3EA"),
+                           Alignment(wrap_text=True, vertical="top"))
     for row_number, values in enumerate((table.headers, *table.rows), start=1):
+        style = header if row_number == 1 else body
         for column, value in enumerate(values, start=1):
             text = cell_text(value)
             cell = sheet.cell(row=row_number, column=column)
             cell.value = text
             cell.data_type = TYPE_STRING  # never a formula, whatever the text starts with
-            cell.alignment = wrap
-            if row_number == 1:
-                cell.font, cell.fill = header_font, header_fill
+            cell._style = copy(style)
             widths[column - 1] = max(widths[column - 1], min(MAX_WIDTH, max((len(p) for p in text.split("\n")), default=0)))
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = max(8, width + 2)
