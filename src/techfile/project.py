@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, FrozenInstanceError, dataclass, field, fields
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,16 +12,52 @@ T = TypeVar("T", bound=type)
 
 
 def record(cls: T) -> T:
-    """A frozen dataclass whose equality, hash and repr are shared functions reading its fields, rather than methods
-    generated for each class: Python 3.11 compiles every generated method on its own, and the model's ~140 classes
-    are imported by every `check`."""
-    cls = dataclass(frozen=True, eq=False, repr=False)(cls)
+    """A frozen dataclass whose __init__ is generated once and whose equality, hash, repr and refusal to be changed
+    are shared functions reading its fields: Python 3.11 compiles every method a dataclass generates on its own, and
+    the model's ~140 classes are imported by every `check`."""
+    cls = dataclass(init=False, eq=False, repr=False)(cls)
     names = tuple(f.name for f in fields(cls))
     values = attrgetter(*names) if len(names) > 1 else (lambda r: (getattr(r, names[0]),)) if names else (lambda r: ())
     cls.__record_values__ = staticmethod(values)
     cls.__record_names__ = names
+    cls.__init__ = _initialiser(cls)
     cls.__eq__, cls.__hash__, cls.__repr__ = _record_eq, _record_hash, _record_repr
+    cls.__setattr__, cls.__delattr__ = _record_setattr, _record_delattr
     return cls
+
+
+def _initialiser(cls: type) -> Any:
+    """The __init__ a frozen dataclass would have: each field a parameter, with its default or default factory."""
+    namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _FACTORY}
+    parameters, body = ["self"], []
+    for item in fields(cls):
+        if item.default is not MISSING:
+            namespace[f"_default_{item.name}"] = item.default
+            parameters.append(f"{item.name}=_default_{item.name}")
+            body.append(f"_set(self, {item.name!r}, {item.name})")
+        elif item.default_factory is not MISSING:
+            namespace[f"_factory_{item.name}"] = item.default_factory
+            parameters.append(f"{item.name}=_FACTORY")
+            body.append(f"_set(self, {item.name!r}, _factory_{item.name}() if {item.name} is _FACTORY else {item.name})")
+        else:
+            parameters.append(item.name)
+            body.append(f"_set(self, {item.name!r}, {item.name})")
+    source = f"def __init__({', '.join(parameters)}):\n    " + ("\n    ".join(body) or "pass") + "\n"
+    exec(source, namespace)  # noqa: S102 - the source is built from the class's own field names
+    function = namespace["__init__"]
+    function.__qualname__ = f"{cls.__qualname__}.__init__"
+    return function
+
+
+_FACTORY = object()  # stands for "no value given" where a field's default comes from a factory
+
+
+def _record_setattr(self: Any, name: str, value: Any) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _record_delattr(self: Any, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
 
 
 def _record_eq(self: Any, other: Any) -> bool:
