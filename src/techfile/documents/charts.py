@@ -45,12 +45,14 @@ def _right_edge(low: float, high: float, whole: bool = False) -> float:
 
 
 def _value_axis(canvas: Canvas, axis: _Axis, top: float, bottom: float, title: str | None = None,
-                whole: bool = False) -> None:
-    """Grid lines, the bottom spine, tick marks and their labels (and the axis title below them)."""
+                whole: bool = False, grid: bool = True) -> None:
+    """The bottom spine, tick marks and their labels (and the axis title below them); with `grid`, a faint line up
+    from each tick."""
     values = ticks(axis.low, axis.high, whole=whole)
     for value, label in zip(values, tick_labels(values), strict=True):
         x = axis.at(value)
-        canvas.line([(x, top), (x, bottom)], GRID, 0.5)
+        if grid:
+            canvas.line([(x, top), (x, bottom)], GRID, 0.5)
         canvas.line([(x, bottom), (x, bottom + TICK)], AXIS)
         canvas.text(x, bottom + TICK + 2 + SIZE * 0.75, label, anchor="middle")
     canvas.line([(axis.start, bottom), (axis.end, bottom)], AXIS)
@@ -217,7 +219,7 @@ def composition_svg(panels: list[tuple[str, list[str], list[int]]]) -> bytes:
         high = max(1.0, max(counts) * 1.15)
         axis = _Axis(0.0, high, left, _right_edge(0.0, high, whole=True))
         canvas.text(left, top - 7, title)
-        _value_axis(canvas, axis, top, bottom, whole=True)
+        _value_axis(canvas, axis, top, bottom, whole=True, grid=False)  # no line through the counts at the bars' ends
         centres = [top + BAR_ROW * (index + 0.5) for index in range(len(labels))]
         for centre, count in zip(centres, counts, strict=True):
             canvas.rect(left, centre - BAR_ROW * 0.3, axis.at(count) - left, BAR_ROW * 0.6, BAR)
