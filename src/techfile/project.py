@@ -15,7 +15,10 @@ def record(cls: T) -> T:
     """A frozen dataclass whose __init__ is generated once and whose equality, hash, repr and refusal to be changed
     are shared functions reading its fields: Python 3.11 compiles every method a dataclass generates on its own, and
     the model's ~140 classes are imported by every `check`."""
+    documented = cls.__dict__.get("__doc__")
+    cls.__doc__ = documented or "-"  # else dataclasses derives one from the signature of an __init__ not yet there
     cls = dataclass(init=False, eq=False, repr=False)(cls)
+    cls.__doc__ = documented
     names = tuple(f.name for f in fields(cls))
     values = attrgetter(*names) if len(names) > 1 else (lambda r: (getattr(r, names[0]),)) if names else (lambda r: ())
     cls.__record_values__ = staticmethod(values)
