@@ -10,7 +10,7 @@ from techfile.documents.svg import Canvas, middle, text_width, tick_labels, tick
 from techfile.project import Dataset, Metric, Model, Risk
 
 BAR, NEAR, FAIL, THRESHOLD, NEUTRAL_LINE = "#3f51b5", "#f9a825", "#c62828", "#212121", "#9e9e9e"
-GRID, AXIS, TICK_TEXT = "#e0e0e0", "#212121", "#212121"
+GRID, AXIS = "#e0e0e0", "#212121"
 NEAR_MARGIN = 0.025  # a passing result this close to its threshold is drawn in amber
 INCH = 72.0  # charts are laid out in points
 WIDTH = 7.0 * INCH

@@ -153,7 +153,8 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         renderer = Renderer(project.root)
         # each PDF is begun in the background as soon as its document is rendered and written
         feed = _Feed()
-        pdfs = _Background(_publish_pdfs, project, feed, staging, out_dir, info, draft, jobs, reused_pdfs, sign)
+        editions = _PreviousEditions(out_dir)
+        pdfs = _Background(_publish_pdfs, project, feed, staging, editions, info, draft, jobs, reused_pdfs, sign)
         writer = _MarkdownWriter(markdown_dir, renderer, feed.put if pdf else None)
         say(f"rendering documents ({info.date}, commit {info.commit[:12] if info.commit else 'none'})"
             + (", making their PDFs" if pdf else ""))
@@ -170,7 +171,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         result = BuildResult(out_dir, documents, unavailable=unavailable_kinds(project), warnings=loaded.warnings,
                              reused_pdfs=reused_pdfs)
         pandoc_version = _pandoc_version() if docx else None
-        docxs = _Background(_publish_docx, project, documents, staging, out_dir, info, draft, jobs, digest_of(tools),
+        docxs = _Background(_publish_docx, project, documents, staging, editions, info, draft, jobs, digest_of(tools),
                             pandoc_version, result.reused_docx)
         # in the background: the PDF pool's processes (begun while rendering) and DOCX's pandoc processes work while
         # this one makes the XLSX and the site
@@ -180,7 +181,7 @@ def build(path: str | Path, out: str | Path | None = None, only: set[str] | None
         xlsx_inputs: dict[str, str] = {}
         try:
             if xlsx:
-                xlsx_inputs = _publish_xlsx(project, documents, staging, out_dir, info, draft, digest_of(tools),
+                xlsx_inputs = _publish_xlsx(project, documents, staging, editions, info, draft, digest_of(tools),
                                             result.reused_xlsx)
             planned = _planned_editions(documents, staging, pdf, docx, xlsx)
             if site:
@@ -360,8 +361,9 @@ def _publish_site(project: Project, documents: list[Document], staging: Path, in
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _publish_docx(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
-                  draft: bool, jobs: int | None, tools: str, pandoc_version: str, reused: list[str]) -> dict[str, str]:
+def _publish_docx(project: Project, documents: list[Document], staging: Path, editions: _PreviousEditions,
+                  info: BuildInfo, draft: bool, jobs: int | None, tools: str, pandoc_version: str,
+                  reused: list[str]) -> dict[str, str]:
     """A DOCX of every document that has a PDF edition, into docx/: the previous build's when its inputs are unchanged,
     else made by pandoc (with PNG renders of the charts it embeds). Returns each DOCX's input digest."""
     from concurrent.futures import ThreadPoolExecutor
@@ -379,7 +381,7 @@ def _publish_docx(project: Project, documents: list[Document], staging: Path, ou
     work = staging / ".docx-work"
     (staging / "docx").mkdir()
     reference = str(reference_document(project.root))
-    previous = _reusable(out_dir, "docx")
+    previous = editions.reusable("docx")
     toolchain = docx_toolchain(Path(reference), tools, pandoc_version)
     keys: dict[str, str] = {}
     remade: list[DocxJob] = []
@@ -389,7 +391,7 @@ def _publish_docx(project: Project, documents: list[Document], staging: Path, ou
                       cover_facts(project, document, info, draft))
         keys[document.id] = docx_key(job, toolchain)
         if previous.get(document.id) == keys[document.id]:
-            shutil.copyfile(out_dir / "docx" / f"{document.id}.docx", job.docx_path)
+            shutil.copyfile(editions.path("docx", document.id), job.docx_path)
             reused.append(document.id)
         else:
             remade.append(job)
@@ -406,23 +408,24 @@ def _publish_docx(project: Project, documents: list[Document], staging: Path, ou
     return keys
 
 
-def _publish_xlsx(project: Project, documents: list[Document], staging: Path, out_dir: Path, info: BuildInfo,
-                  draft: bool, tools: str, reused: list[str]) -> dict[str, str]:
+def _publish_xlsx(project: Project, documents: list[Document], staging: Path, editions: _PreviousEditions,
+                  info: BuildInfo, draft: bool, tools: str, reused: list[str]) -> dict[str, str]:
     """An XLSX of every document that attaches tables (SoA, risk register, traceability, SOC 2), into xlsx/: the
     previous build's when its inputs (tables, document control, date, techfile and tool versions) are unchanged.
     Returns each XLSX's input digest."""
     from techfile.publish.xlsx import workbook_bytes
 
     keys: dict[str, str] = {}
-    previous = _reusable(out_dir, "xlsx")
+    previous = editions.reusable("xlsx")
+    if any(d.tables for d in documents):
+        (staging / "xlsx").mkdir()
     for document in (d for d in documents if d.tables):
         control = document_control_fields(cover_facts(project, document, info, draft))
         keys[document.id] = digest_of({"tables": to_plain(document.tables), "control": control, "epoch": info.epoch,
                                        "tools": tools})
         path = staging / "xlsx" / f"{document.id}.xlsx"
-        path.parent.mkdir(exist_ok=True)
         if previous.get(document.id) == keys[document.id]:
-            shutil.copyfile(out_dir / "xlsx" / path.name, path)
+            shutil.copyfile(editions.path("xlsx", document.id), path)
             reused.append(document.id)
         else:
             path.write_bytes(workbook_bytes(document, control, info.epoch))
@@ -487,34 +490,42 @@ def typst_language(tag: str) -> str:
     return primary if primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3 else "en"
 
 
-def _reusable(out_dir: Path, edition: str) -> dict[str, str]:
-    """Document id → input digest of the previous build's `edition` files (pdf, docx, xlsx) that are still exactly as that
-    build wrote them (their sha256 is the one its manifest lists)."""
-    try:
-        manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
-        inputs = manifest.get(f"{edition}_inputs", {})
-        outputs = {e["path"]: e["sha256"] for e in manifest.get("outputs", [])}
-    except (OSError, ValueError, TypeError, KeyError):
-        return {}
-    if not isinstance(inputs, dict):
-        return {}
-    reusable = {}
-    for document_id, key in inputs.items():
-        path = out_dir / edition / f"{document_id}.{edition}"
-        if path.is_file() and outputs.get(f"{edition}/{document_id}.{edition}") == sha256_of(path):
-            reusable[document_id] = key
-    return reusable
+class _PreviousEditions:
+    """The PDF, DOCX and XLSX files the previous build left in the output folder, with the input digests and sha256
+    its manifest lists for them (the manifest read once, for every edition)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        try:
+            manifest = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+            self.inputs = {edition: manifest.get(f"{edition}_inputs", {}) for edition in ("pdf", "docx", "xlsx")}
+            self.outputs = {e["path"]: e["sha256"] for e in manifest.get("outputs", [])}
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            self.inputs, self.outputs = {}, {}
+
+    def reusable(self, edition: str) -> dict[str, str]:
+        """Document id → input digest of the previous `edition` files still exactly as that build wrote them (their
+        sha256 is the one its manifest lists)."""
+        inputs = self.inputs.get(edition, {})
+        if not isinstance(inputs, dict):
+            return {}
+        return {document_id: key for document_id, key in inputs.items()
+                if (path := self.path(edition, document_id)).is_file()
+                and self.outputs.get(f"{edition}/{path.name}") == sha256_of(path)}
+
+    def path(self, edition: str, document_id: str) -> Path:
+        return self.out_dir / edition / f"{document_id}.{edition}"
 
 
-def _publish_pdfs(project: Project, documents: Iterable[Document], staging: Path, out_dir: Path, info: BuildInfo,
-                  draft: bool, jobs: int | None, reused: list[str], sign: SigningKey | None = None,
+def _publish_pdfs(project: Project, documents: Iterable[Document], staging: Path, editions: _PreviousEditions,
+                  info: BuildInfo, draft: bool, jobs: int | None, reused: list[str], sign: SigningKey | None = None,
                   ) -> tuple[dict[str, int], dict[str, str], dict[str, dict[str, str]]]:
     """Make each document's PDF as the document arrives (its Markdown written), reusing the previous build's PDF when
     its inputs are unchanged; with `sign`, sign each approved one. Returns the page counts, the input digests and the
     signed PDFs (path → signer)."""
     pdf_dir = staging / "pdf"
     pdf_dir.mkdir()
-    previous = _reusable(out_dir, "pdf")
+    previous = editions.reusable("pdf")
     keys: dict[str, str] = {}
     pages: dict[str, int] = {}
     work: list[PdfJob] = []
@@ -532,7 +543,7 @@ def _publish_pdfs(project: Project, documents: Iterable[Document], staging: Path
                 if signing and sign:
                     signed[f"pdf/{document.id}.pdf"] = {"signer": sign.subject, "certificate_sha256": sign.fingerprint}
                 if previous.get(document.id) == keys[document.id]:
-                    shutil.copyfile(out_dir / "pdf" / f"{document.id}.pdf", job.pdf_path)
+                    shutil.copyfile(editions.path("pdf", document.id), job.pdf_path)
                     pages[document.id] = count_pages(Path(job.pdf_path))
                     reused.append(document.id)
                 else:
