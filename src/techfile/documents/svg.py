@@ -20,10 +20,16 @@ def number(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def xml_text(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold (C0 controls but tab, line feed and carriage return; lone
+    surrogates; U+FFFE and U+FFFF): what any XML edition (SVG, XLSX) may carry of a source's text."""
+    return _NOT_XML.sub("", text)
+
+
 def escaped(text: str) -> str:
     """Text for element content or a double-quoted attribute: markup characters escaped, characters XML forbids and
     line breaks dropped or made spaces."""
-    text = _NOT_XML.sub("", text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
+    text = xml_text(text.replace("\r", " ").replace("\n", " ").replace("\t", " "))
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 

@@ -10,17 +10,11 @@ from copy import copy
 from typing import Any
 
 from techfile.documents.base import Document, Table
+from techfile.documents.svg import xml_text
 
 MAX_WIDTH = 60
 SHEET_NAME_LIMIT = 31
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
-# Characters XML 1.0 cannot hold (openpyxl refuses them): C0 controls but tab, newline and carriage return.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def cell_text(value: str) -> str:
-    """A value as cell text: characters XML cannot hold removed."""
-    return _ILLEGAL.sub("", value)
 
 
 def sheet_name(name: str, taken: set[str]) -> str:
@@ -85,7 +79,7 @@ def _write_table(sheet: Any, table: Table, freeze: bool = True) -> None:
     for row_number, values in enumerate((table.headers, *table.rows), start=1):
         style = header if row_number == 1 else body
         for column, value in enumerate(values, start=1):
-            text = cell_text(value)
+            text = xml_text(value)  # openpyxl refuses some characters XML cannot hold, Excel the rest
             cell = sheet.cell(row=row_number, column=column)
             cell.value = text
             cell.data_type = TYPE_STRING  # never a formula, whatever the text starts with
